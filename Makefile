@@ -1,0 +1,29 @@
+# Set-up and checks. `make demo` on a fresh Debian machine with Python 3.11 installs everything
+# and trains the demo; `make test` runs the default test suite (heavier tests: `make test-slow`).
+PYTHON ?= python3
+PIP = $(PYTHON) -m pip
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install demo test test-slow bench
+
+install:
+	# The pinned CPU wheel first: an open `torch` requirement would pull several GB of CUDA packages.
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[test]'
+	# Fashion-MNIST from Debian where apt exists (gankit also finds it via --data-root or a download).
+	@if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist || \
+		echo "note: could not install dataset-fashion-mnist; gankit will download Fashion-MNIST when online"; \
+	fi
+
+demo: install
+	gankit demo
+
+test:
+	$(PYTHON) -m pytest -q
+
+test-slow:
+	$(PYTHON) -m pytest -q -m slow
+
+bench:
+	$(PYTHON) benchmarks/throughput.py

@@ -1,0 +1,13 @@
+"""gankit: generative adversarial networks from the lectures, as a framework and a CLI."""
+
+__version__ = "0.1.0"
+
+
+def load(run_dir, device: str = "cpu", ema: bool = True):
+    """Open a run directory for sampling: ``gankit.load("runs/dcgan").sample(16)``."""
+    from gankit.run import Run  # imported lazily: `import gankit` stays light for the CLI
+
+    return Run(run_dir, device=device, ema=ema)
+
+
+__all__ = ["__version__", "load"]

@@ -1,0 +1,76 @@
+"""The vanilla GAN of the lectures (Goodfellow et al. 2014; seed 001's MLP code).
+
+Networks: ``gankit.nn.mlp``. Training is Algorithm 1 of the paper: ``train.k`` discriminator
+steps, each on a fresh minibatch of noise and of data, then one generator step. The generator
+loss is the minimax ``E[log(1 - D(G(z)))]`` or the non-saturating ``-E[log D(G(z))]``
+(``train.loss``); least squares also works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gankit import losses
+from gankit.models.recipe import Phase, Recipe, Step
+from gankit.nn.mlp import MLPDiscriminator, MLPGenerator
+
+
+class AdversarialRecipe(Recipe):
+    """Algorithm 1 for any unconditional G/D pair: ``nets["G"]`` maps z to samples, ``nets["D"]`` to logits.
+
+    With k = 1 one generator pass serves both phases: the D phase sees it detached, the G phase
+    backpropagates through it (against the just-updated D), so G runs forward once per iteration.
+    """
+
+    def phases(self) -> list[Phase]:
+        k = self.train_config.k
+        shared = ("G",) if k == 1 else ()
+        return [Phase("D", trains="D", repeats=k, keeps_graph_of=shared),
+                Phase("G", trains="G", uses_real=False)]
+
+    def loss(self, phase: str, step: Step):
+        kind = self.train_config.loss
+        D = self.net("D")
+        if phase == "D":
+            z = step.randn(step.real.shape[0], self.latent_dim)
+            fake = self.net("G")(z)
+            if self.train_config.k == 1:
+                step.shared["fake"] = fake
+            real_out, fake_out = D(step.real), D(fake.detach())
+            loss = losses.discriminator_loss(kind, real_out, fake_out, self.train_config.real_label)
+            return loss, {"d_loss": loss.detach(),
+                          "D(x)": losses.discriminator_score(kind, real_out).mean().detach(),
+                          "D(G(z))": losses.discriminator_score(kind, fake_out).mean().detach()}
+        fake = step.shared.pop("fake", None)
+        if fake is None:
+            fake = self.net("G")(step.randn(self.train_config.batch_size, self.latent_dim))
+        loss = losses.generator_loss(kind, D(fake))
+        return loss, {"g_loss": loss.detach()}
+
+    def generate(self, z, labels=None, generator=None):
+        return (generator or self.nets["G"])(z)
+
+
+@dataclass
+class GANOptions:
+    latent_dim: int = 100
+    g_widths: tuple[int, ...] = (256, 256, 256)  # the lecture's config: 3 hidden layers of 256
+    d_widths: tuple[int, ...] = (256, 256, 256)
+    slope: float = 0.01  # nn.LeakyReLU() default, as in the lecture
+    dropout: float = 0.1  # in both networks, as in the lecture
+    g_batchnorm: bool = False  # BatchNorm1d after G's hidden layers but the first (PyTorch-GAN's gan.py)
+
+
+class GAN(AdversarialRecipe):
+    name = "gan"
+    description = "vanilla GAN: the lecture's MLP G/D (LeakyReLU, Dropout 0.1, Tanh), BCE, Algorithm 1"
+    Options = GANOptions
+
+    def __init__(self, options: GANOptions, data_shape, num_classes, train):
+        super().__init__(options, data_shape, num_classes, train)
+        is_image = len(data_shape) == 3
+        self.nets["G"] = MLPGenerator(options.latent_dim, options.g_widths, data_shape, options.slope,
+                                      options.dropout, options.g_batchnorm, tanh=is_image)
+        self.nets["D"] = MLPDiscriminator(data_shape, options.d_widths, options.slope, options.dropout)

@@ -1,0 +1,77 @@
+"""Radford et al. (2016) DCGAN networks at any resolution ``start * 2**m`` (start 4 or 7).
+
+Guidelines followed: no pooling (strided convolutions in D, fractional-strided in G), BatchNorm
+in both networks except G's output and D's input layer, ReLU in G with a Tanh output, LeakyReLU
+(0.2) in D, no fully connected hidden layers, weights drawn from N(0, 0.02).
+28x28 images start from 7x7 and 32/64/... from 4x4.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+
+def layout(resolution: int) -> tuple[int, int]:
+    """(start, doublings) with ``start * 2**doublings == resolution``; start is 4 or 7."""
+    for start in (4, 7):
+        m, r = 0, resolution
+        while r > start and r % 2 == 0:
+            r //= 2
+            m += 1
+        if r == start and m >= 1:
+            return start, m
+    raise ValueError(f"DCGAN needs an image size of 4 or 7 times a power of two (8, 14, 28, 32, 64, ...), "
+                     f"got {resolution}; resize with --set data.size=32")
+
+
+def init_weights(module: nn.Module) -> None:
+    """Radford et al.: all weights from N(0, 0.02); BatchNorm scales from N(1, 0.02)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """z (N, latent_dim) -> images (N, channels, resolution, resolution) in [-1, 1]."""
+
+    def __init__(self, latent_dim: int, channels: int, resolution: int, base: int = 64):
+        super().__init__()
+        start, m = layout(resolution)
+        width = base * 2 ** (m - 1)
+        layers: list[nn.Module] = [nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False),
+                                   nn.BatchNorm2d(width), nn.ReLU(True)]
+        for _ in range(m - 1):
+            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2),
+                       nn.ReLU(True)]
+            width //= 2
+        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        init_weights(self)
+
+    def forward(self, z):
+        return self.net(z[:, :, None, None])
+
+
+class DCGANDiscriminator(nn.Module):
+    """images (N, channels, resolution, resolution) -> logits (N,)."""
+
+    def __init__(self, channels: int, resolution: int, base: int = 64):
+        super().__init__()
+        start, m = layout(resolution)
+        layers: list[nn.Module] = [nn.Conv2d(channels, base, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        width = base
+        for _ in range(m - 1):
+            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2),
+                       nn.LeakyReLU(0.2, True)]
+            width *= 2
+        self.features = nn.Sequential(*layers)
+        self.out = nn.Conv2d(width, 1, start, 1, 0)
+        init_weights(self)
+
+    def forward(self, x):
+        return self.out(self.features(x)).flatten()

@@ -1,0 +1,57 @@
+"""Image grids with Pillow (no torchvision): tensors in [-1, 1] or uint8 arrays to one PNG."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
+    """(N, C, H, W) float in [-1, 1] (or uint8) -> uint8 (N, C, H, W)."""
+    if isinstance(images, torch.Tensor):
+        images = images.detach().float().cpu().numpy()
+    if images.dtype == np.uint8:
+        return images
+    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def grid_array(images: torch.Tensor | np.ndarray, nrow: int | None = None, padding: int = 2,
+               pad_value: int = 255) -> np.ndarray:
+    """Tile (N, C, H, W) images into one (H', W') or (H', W', 3) uint8 array, ``nrow`` per row."""
+    arr = to_uint8(images)
+    n, c, h, w = arr.shape
+    nrow = nrow or max(1, int(math.ceil(math.sqrt(n))))
+    rows = int(math.ceil(n / nrow))
+    out = np.full((c, rows * (h + padding) + padding, nrow * (w + padding) + padding), pad_value, np.uint8)
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        y, x = padding + r * (h + padding), padding + col * (w + padding)
+        out[:, y:y + h, x:x + w] = arr[i]
+    return out[0] if c == 1 else out.transpose(1, 2, 0)
+
+
+def save_grid(images: torch.Tensor | np.ndarray, path: str | Path, nrow: int | None = None,
+              scale: int | None = None) -> Path:
+    """Write a PNG grid; small images are enlarged (nearest) so that a person can see them."""
+    grid = grid_array(images, nrow)
+    img = Image.fromarray(grid)
+    if scale is None:  # enlarge small images (nearest) to at least ~64 px so that a person can see them
+        scale = max(1, 64 // int(images.shape[2]))
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+    return path
+
+
+def save_gif(frames: list[np.ndarray], path: str | Path, duration_ms: int = 120) -> Path:
+    """Frames (uint8 grids from ``grid_array``) to a looping GIF that plays forth and back."""
+    images = [Image.fromarray(f) for f in frames + frames[-2:0:-1]]
+    path = Path(path)
+    images[0].save(path, save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
+    return path

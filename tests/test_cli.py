@@ -1,0 +1,111 @@
+"""Each CLI subcommand on a tiny run (in-process, so the whole file takes seconds)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from gankit.cli import main
+
+TINY = ["--set", "model.g_base=8", "--set", "model.d_base=8", "--set", "train.log_every=2",
+        "--set", "train.sample_every=3", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "dcgan"
+    assert main(["train", "dcgan", "--data", "digits", "--out", str(out), "--steps", "4", "--batch-size", "16",
+                 *TINY]) == 0
+    return out
+
+
+def test_train_writes_the_run_directory(run_dir):
+    assert (run_dir / "config.yaml").exists() and (run_dir / "losses.png").exists()
+    assert sorted(p.name for p in (run_dir / "samples").iterdir()) == ["step_000003.png", "step_000004.png"]
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [2, 4]
+    assert {"d_loss", "g_loss", "D(x)", "D(G(z))", "img_per_s", "epoch"} <= rows[0].keys()
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert config["options"] == {"g_base": 8, "d_base": 8} and config["resolved"]["data_shape"] == [1, 8, 8]
+
+
+def test_resume_continues_to_the_new_total(run_dir):
+    assert main(["train", "--out", str(run_dir), "--steps", "6", "--resume", "--no-progress"]) == 0
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["step"] == 6
+
+
+def test_sample_png_and_npy(run_dir, tmp_path, capsys):
+    assert main(["sample", str(run_dir), "-n", "10", "--out", str(tmp_path / "s.png")]) == 0
+    assert Image.open(tmp_path / "s.png").size[0] > 8
+    assert main(["sample", str(run_dir), "-n", "10", "--out", str(tmp_path / "s.npy"), "--seed", "3"]) == 0
+    arr = np.load(tmp_path / "s.npy")
+    assert arr.dtype == np.uint8 and arr.shape == (10, 8, 8)
+    main(["sample", str(run_dir), "-n", "10", "--out", str(tmp_path / "t.npy"), "--seed", "3"])
+    assert np.array_equal(arr, np.load(tmp_path / "t.npy"))  # a seed gives the same samples
+
+
+def test_sample_toy_npy_is_float_points(tmp_path):
+    out = tmp_path / "ring"
+    assert main(["train", "gan", "--data", "ring8", "--out", str(out), "--steps", "2", "--no-progress"]) == 0
+    assert main(["sample", str(out), "-n", "7", "--out", str(tmp_path / "p.npy")]) == 0
+    arr = np.load(tmp_path / "p.npy")
+    assert arr.dtype == np.float32 and arr.shape == (7, 2)
+    assert main(["sample", str(out), "-n", "50", "--out", str(tmp_path / "p.png")]) == 0
+
+
+def test_interpolate_png_and_gif(run_dir, tmp_path):
+    assert main(["interpolate", str(run_dir), "--rows", "2", "--steps", "5", "--out", str(tmp_path / "i.png")]) == 0
+    assert main(["interpolate", str(run_dir), "--rows", "2", "--steps", "5", "--out", str(tmp_path / "i.gif")]) == 0
+    gif = Image.open(tmp_path / "i.gif")
+    assert gif.n_frames == 8  # 5 frames forth, 3 back
+
+
+def test_list_names_everything(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for word in ("dcgan", "lsgan", "demo", "fashion-mnist", "ring8", "non-saturating", "least-squares"):
+        assert word in out
+
+
+def test_data_table_and_grid(tmp_path, capsys):
+    assert main(["data"]) == 0
+    assert "digits" in capsys.readouterr().out
+    assert main(["data", "digits", "--grid", str(tmp_path / "g.png"), "-n", "16"]) == 0
+    assert Image.open(tmp_path / "g.png").size[0] > 8
+    assert main(["data", "ring8", "--grid", str(tmp_path / "r.png")]) == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "gan", "--data", "ring8", "--stesp", "3"], "did you mean '--steps'"),
+    (["train", "gan", "--data", "ring8", "--set", "train.bach_size=3"], "did you mean 'batch_size'"),
+    (["train", "gna", "--data", "ring8"], "did you mean 'gan'"),
+    (["train", "gan", "--data", "ring9"], "ring8"),
+    (["train", "--preset", "dmeo"], "did you mean 'demo'"),
+    (["sample", "/nonexistent/run"], "not a gankit run directory"),
+])
+def test_bad_input_fails_with_a_suggestion(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # nothing half-made is left behind
+
+
+def test_preset_with_explicit_overrides(tmp_path):
+    out = tmp_path / "demo"
+    # The demo preset trains for minutes; an explicit --steps replaces its whole budget.
+    assert main(["train", "--preset", "demo", "--data", "digits", "--steps", "2", "--out", str(out), *TINY]) == 0
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["model"] == "dcgan" and config["data"]["name"] == "digits"
+    assert config["train"]["steps"] == 2 and config["train"]["minutes"] is None
+
+
+def test_module_entry_point_help():
+    done = subprocess.run([sys.executable, "-m", "gankit", "train", "--help"], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(Path(__file__).parents[1] / "src"), "PATH": ""})
+    assert done.returncode == 0 and "--resume" in done.stdout and "examples:" in done.stdout
