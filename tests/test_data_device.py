@@ -63,8 +63,20 @@ def test_state_dict_resume_is_bit_exact():
     for _ in range(10):  # across the next epoch boundary
         (xa, ya), (xb, yb) = ref.next(), resumed.next()
         assert torch.equal(xa, xb) and torch.equal(ya, yb)
-    with pytest.raises(DataError, match="same dataset, batch_size"):
-        DeviceDataset(images(50), batch_size=4).load_state_dict(state)
+    with pytest.raises(DataError, match="same dataset"):
+        DeviceDataset(images(40), batch_size=8).load_state_dict(state)
+
+
+def test_resume_with_another_global_batch_continues_the_epoch():
+    run = DeviceDataset(images(48), batch_size=8, seed=5)  # 6 batches of 8 per epoch
+    seen = torch.cat([run.next()[1] for _ in range(3)])  # 24 examples of epoch 0
+    half = DeviceDataset(images(48), batch_size=16, world_size=1)  # e.g. a 2-rank run resumed alone
+    half.load_state_dict(run.state_dict())
+    # 24 seen = 1.5 batches of 16: the half batch is skipped rather than repeated.
+    rest = half.next()[1]
+    assert half.epoch == 1.0
+    assert not set(seen.tolist()) & set(rest.tolist())
+    assert len(set(torch.cat([seen, rest]).tolist())) == 40
 
 
 def test_two_ranks_see_the_single_rank_double_batch():

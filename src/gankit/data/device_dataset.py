@@ -102,16 +102,21 @@ class DeviceDataset:
                 "epoch_rng_state": self._epoch_rng.tolist()}
 
     def load_state_dict(self, state: dict) -> None:
-        """Resume so that further batches are bit-identical to the saved run's."""
-        if state["num_examples"] != self._n or state["global_batch"] != self._global:
+        """Resume so that further batches are bit-identical to the saved run's.
+
+        A different global batch (a DDP run resumed in one process, or the other way round)
+        continues the same epoch's permutation from the first example not yet seen.
+        """
+        if state["num_examples"] != self._n:
             raise DataError(
-                f"cannot resume sampling: saved for {state['num_examples']} examples and global "
-                f"batch {state['global_batch']}, this run has {self._n} and {self._global}. "
-                "Resume with the same dataset, batch_size and world_size.")
+                f"cannot resume sampling: saved for {state['num_examples']} examples, this run has {self._n}. "
+                "Resume with the same dataset (and data.size/channels).")
         rng = state["epoch_rng_state"]
         rng = rng if isinstance(rng, torch.Tensor) else torch.tensor(rng, dtype=torch.uint8)
         self._gen.set_state(rng.to(torch.uint8).cpu())
         self._new_permutation()
         self._completed = int(state["epoch"])
-        self._position = int(state["position"])
+        self._position = int(state["position"]) * int(state["global_batch"]) // self._global
+        if self._position * self._global != int(state["position"]) * int(state["global_batch"]):
+            self._position += 1  # never repeat examples of the interrupted epoch
         self.seed = int(state["seed"])

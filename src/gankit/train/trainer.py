@@ -139,7 +139,7 @@ class Trainer:
 
         self.world = distributed.join(t.device, t.collective_timeout_s)
         self.device = distributed.device_for(t.device, self.world)
-        torch.manual_seed(t.seed + self.world.rank)
+        torch.manual_seed(t.seed)  # the same initial weights on every rank
 
         data = load_dataset(cfg.data.name, "train", cfg.data.root, cfg.data.size, cfg.data.channels)
         self.real_points = None if data.is_image else data.x[:2000]
@@ -147,6 +147,8 @@ class Trainer:
         self.recipe = build_recipe(cfg, self.data.shape, data.num_classes).to(self.device)
         self.phases = self.recipe.phases()
         self.prepare_networks()
+        if self.world.distributed:  # but each rank its own dropout masks
+            torch.manual_seed(t.seed + self.world.rank)
 
         trained = {p.trains for p in self.phases}
         gen = self.recipe.generator_name
@@ -174,6 +176,9 @@ class Trainer:
     # --- set-up ------------------------------------------------------------------------------
     def prepare_networks(self) -> None:
         t, nets = self.cfg.train, self.recipe.nets
+        if self.world.distributed and t.sync_batchnorm and self.device.type != "cuda":
+            raise ConfigError("train.sync_batchnorm needs CUDA: PyTorch's SyncBatchNorm has no CPU kernel. "
+                              "On CPU, leave it off (each rank normalises with its own batch statistics)")
         if self.world.distributed and t.sync_batchnorm:
             for name in list(nets):
                 nets[name] = nn.SyncBatchNorm.convert_sync_batchnorm(nets[name])
@@ -185,8 +190,9 @@ class Trainer:
         self.wrapped: dict[str, nn.Module] = {}
         if self.world.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.wrapped = {name: DistributedDataParallel(nets[name], device_ids=ids)
-                            for name in {p.trains for p in self.phases} | {n for p in self.phases for n in p.keeps_graph_of}}
+            names = {p.trains for p in self.phases} | {n for p in self.phases for n in p.keeps_graph_of}
+            # Sorted: every rank must build its DDP wrappers (and their collectives) in one order.
+            self.wrapped = {name: DistributedDataParallel(nets[name], device_ids=ids) for name in sorted(names)}
 
     def randn(self, n: int, *shape: int) -> torch.Tensor:
         full = torch.randn((n * self.world.size, *shape), generator=self.noise)
