@@ -8,9 +8,11 @@ loss is the minimax ``E[log(1 - D(G(z)))]`` or the non-saturating ``-E[log D(G(z
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from gankit import losses
 from gankit.models.recipe import Phase, Recipe, Step
@@ -38,7 +40,7 @@ class AdversarialRecipe(Recipe):
             fake = self.net("G")(z)
             if self.train_config.k == 1:
                 step.shared["fake"] = fake
-            real_out, fake_out = D(step.real), D(fake.detach())
+            real_out, fake_out = self.discriminate(D, step.real, fake.detach())
             loss = losses.discriminator_loss(kind, real_out, fake_out, self.train_config.real_label)
             return loss, {"d_loss": loss.detach(),
                           "D(x)": losses.discriminator_score(kind, real_out).mean().detach(),
@@ -48,6 +50,20 @@ class AdversarialRecipe(Recipe):
             fake = self.net("G")(step.randn(self.train_config.batch_size, self.latent_dim))
         loss = losses.generator_loss(kind, D(fake))
         return loss, {"g_loss": loss.detach()}
+
+    def discriminate(self, D, real, fake):
+        """D on real and fake batches: one call on both when D has no batch statistics.
+
+        Bigger matrix products run faster; BatchNorm would mix the statistics of the two batches,
+        so a discriminator with it sees them separately, as Radford et al. train it.
+        """
+        if self.batch_dependent_d:
+            return D(real), D(fake)
+        return D(torch.cat([real, fake])).split([len(real), len(fake)])
+
+    @functools.cached_property
+    def batch_dependent_d(self) -> bool:
+        return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.nets["D"].modules())
 
     def generate(self, z, labels=None, generator=None):
         return (generator or self.nets["G"])(z)
