@@ -111,18 +111,19 @@ def build_parser() -> Parser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_demo)
 
-    # add_plugin_commands(sub)
+    add_plugin_commands(sub)
     return parser
 
 
 def add_plugin_commands(sub) -> None:
     """Commands that live beside their subject: evaluation, extractor training and the theory demo."""
     from gankit import theory
-    from gankit.metrics import commands
 
-    commands.add_eval_parser(sub)
-    commands.add_metrics_parser(sub)
-    p = sub.add_parser("theory", help="the GAN paper's theory on 1-D Gaussians: D*, -log 4, JSD, Figure 1")
+    p = sub.add_parser("theory", help="the GAN paper's theory on 1-D Gaussians: D*, -log 4, JSD, Figure 1",
+                       description="On p_data = N(4, 0.5^2): train the vanilla GAN and draw Goodfellow et al.'s "
+                                   "Figure 1 at several stages; train D against a frozen G and compare it with "
+                                   "D* = p_data / (p_data + p_g); check C(G) = -log 4 + 2 JSD by quadrature; plot "
+                                   "log(1 - D) against -log D (why the non-saturating loss learns early).")
     theory.add_arguments(p)
     p.set_defaults(func=theory.main)
 
