@@ -118,7 +118,10 @@ def build_parser() -> Parser:
 def add_plugin_commands(sub) -> None:
     """Commands that live beside their subject: evaluation, extractor training and the theory demo."""
     from gankit import theory
+    from gankit.metrics import commands
 
+    commands.add_eval_parser(sub)
+    commands.add_metrics_parser(sub)
     p = sub.add_parser("theory", help="the GAN paper's theory on 1-D Gaussians: D*, -log 4, JSD, Figure 1",
                        description="On p_data = N(4, 0.5^2): train the vanilla GAN and draw Goodfellow et al.'s "
                                    "Figure 1 at several stages; train D against a frozen G and compare it with "

@@ -1,0 +1,74 @@
+"""Real-data statistics cached on disk, keyed by dataset, split and the feature network's SHA-256.
+
+Location: $XDG_CACHE_HOME/gankit/stats (default ~/.cache/gankit/stats).  Files are .npz, written
+atomically, so concurrent evaluations at worst compute the same thing twice."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .fid import gaussian_stats
+
+MAX_REAL_FEATURES = 10_000  # real features kept for KID / precision-recall / density-coverage
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gankit" / "stats"
+
+
+def cached(key: dict, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Load the arrays stored under `key`, or compute, store and return them."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+    label = "-".join(str(key.get(k, "")) for k in ("data", "split", "kind")).replace("/", "_").replace(":", "_")
+    path = cache_dir() / f"{label}-{digest}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as f:
+                return {k: f[k] for k in f.files}
+        except Exception:  # a truncated or foreign file: recompute below
+            pass
+    arrays = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+    return arrays
+
+
+def _subset(n: int, k: int, seed: int = 0) -> np.ndarray:
+    return np.sort(np.random.default_rng(seed).permutation(n)[:k]) if n > k else np.arange(n)
+
+
+def real_feature_stats(data_name: str, split: str, model, root=None) -> dict[str, np.ndarray]:
+    """{'mu', 'sigma'} over the whole split and 'features' of up to 10k of its images (a fixed
+    subset).  `model` has .sha256 and .features(uint8 N,C,H,W)."""
+    def compute():
+        from gankit.data import load_dataset
+
+        x = load_dataset(data_name, split=split, root=root).x
+        f = model.features(x)
+        mu, sigma = gaussian_stats(f)
+        return {"mu": mu, "sigma": sigma, "features": f[_subset(len(f), MAX_REAL_FEATURES)]}
+
+    return cached({"data": data_name, "split": split, "kind": "features", "model": model.sha256,
+                   "max": MAX_REAL_FEATURES}, compute)
+
+
+def parzen_sets(data_name: str, root=None, n_valid: int = 1000) -> dict[str, np.ndarray]:
+    """Held-out real images for the Parzen window: a fixed random part of the test split (at most
+    n_valid, at most half) chooses σ, the rest is the reported test set.  Both are unseen in training."""
+    def compute():
+        from gankit.data import load_dataset
+
+        x = load_dataset(data_name, split="test", root=root).x
+        perm = np.random.default_rng(0).permutation(len(x))
+        k = min(n_valid, len(x) // 2)
+        return {"valid": x[np.sort(perm[:k])], "test": x[np.sort(perm[k:])]}
+
+    return cached({"data": data_name, "split": "test", "kind": "parzen", "n_valid": n_valid}, compute)

@@ -1,0 +1,113 @@
+"""argparse wiring for `gankit eval` and `gankit metrics ...`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .evaluate import DEFAULT_METRICS
+
+
+def add_eval_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "eval", help="evaluate a run's samples, a .npy of samples, or print reference rows",
+        description="Evaluate generated samples.  Give a RUN_DIR, or --samples FILE.npy --data NAME, "
+                    "or --reference --data NAME for real-data / noise / one-image reference rows.")
+    p.add_argument("run_dir", nargs="?", help="run directory (config.yaml, checkpoints/)")
+    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
+                   help="comma-separated subset of %(default)s (inapplicable ones are skipped)")
+    p.add_argument("-n", type=int, default=10_000, help="number of samples (default %(default)s)")
+    p.add_argument("--json", metavar="OUT.json", help="also write the results as JSON")
+    p.add_argument("--samples", metavar="FILE.npy", help="samples array: uint8 0..255 or float in [0,1]/[-1,1]")
+    p.add_argument("--labels", metavar="FILE.labels.npy", help="requested class per sample (conditional accuracy)")
+    p.add_argument("--data", metavar="NAME", help="dataset the samples imitate (with --samples / --reference)")
+    p.add_argument("--reference", action="store_true", help="evaluate real test data, noise and one repeated image")
+    p.add_argument("--data-root", metavar="DIR", help="where dataset files are")
+    p.add_argument("--inception-weights", metavar="PATH",
+                   help="pt_inception-2015-12-05-6726825d.pth: FID/KID/PR/DC on FID-Inception features")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=run_eval)
+    return p
+
+
+def add_metrics_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("metrics", help="metric tooling (feature extractors)")
+    sub = p.add_subparsers(dest="metrics_command", metavar="COMMAND")
+    sub.required = True
+    t = sub.add_parser("train-extractor", help="train and save a dataset's feature extractor / classifier")
+    t.add_argument("--data", required=True, help="fashion-mnist, mnist-5k or digits")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=int, default=None, help="default: the dataset's recorded recipe")
+    t.add_argument("--out-dir", default=None, help="default: the package's metrics/weights/")
+    t.add_argument("--data-root", default=None)
+    t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    t.set_defaults(func=run_train_extractor)
+    return p
+
+
+def _write_json(path, obj) -> None:
+    def default(o):
+        return o.item() if isinstance(o, np.generic) else str(o)
+    Path(path).write_text(json.dumps(obj, indent=2, default=default) + "\n")
+
+
+def run_eval(args) -> int:
+    from .evaluate import evaluate, format_table, reference
+
+    progress = not args.quiet
+    try:
+        if args.reference:
+            if not args.data:
+                print("gankit eval --reference needs --data NAME", file=sys.stderr)
+                return 2
+            rows = reference(args.data, n=args.n, metrics=args.metrics, root=args.data_root,
+                             progress=progress, inception_weights=args.inception_weights)
+            print(format_table(rows))
+            if args.json:
+                _write_json(args.json, rows)
+            return 0
+        if args.samples:
+            if not args.data:
+                print("gankit eval --samples FILE.npy needs --data NAME (the dataset they imitate)", file=sys.stderr)
+                return 2
+            x = np.load(args.samples, allow_pickle=False)
+            labels = np.load(args.labels, allow_pickle=False) if args.labels else None
+            data_name, run = args.data, None
+        elif args.run_dir:
+            import gankit
+            run = gankit.load(args.run_dir)
+            data_name = args.data or run.data_name
+            labels = (np.arange(args.n) % run.num_classes) if run.num_classes else None
+            x = run.sample_array(args.n, seed=0, labels=labels)
+        else:
+            print("gankit eval: give RUN_DIR, or --samples FILE.npy --data NAME, or --reference --data NAME",
+                  file=sys.stderr)
+            return 2
+        result = evaluate(x, data_name, metrics=args.metrics, labels=labels, root=args.data_root,
+                          progress=progress, inception_weights=args.inception_weights)
+    except (ValueError, RuntimeError, OSError) as e:  # SampleError, ExtractorError, DataError, missing files
+        print(f"gankit eval: {e}", file=sys.stderr)
+        return 1
+    print(format_table(result))
+    if run is not None and hasattr(run, "append_metrics"):
+        run.append_metrics(dict(result))
+    if args.json:
+        _write_json(args.json, result)
+    return 0
+
+
+def run_train_extractor(args) -> int:
+    from .extractor import train_extractor
+
+    try:
+        meta = train_extractor(args.data, seed=args.seed, epochs=args.epochs, out_dir=args.out_dir,
+                               root=args.data_root, threads=args.threads)
+    except (ValueError, RuntimeError, OSError) as e:
+        print(f"gankit metrics train-extractor: {e}", file=sys.stderr)
+        return 1
+    print(f"{meta['name']}: test accuracy {meta['test_accuracy']:.4f} after {meta['epochs']} epochs "
+          f"(seed {meta['seed']}, {meta['train_seconds']}s); sha256 {meta['sha256']}")
+    return 0

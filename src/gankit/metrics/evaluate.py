@@ -1,0 +1,219 @@
+"""One call that evaluates samples with every metric that applies to their dataset."""
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+
+DEFAULT_METRICS = ("fid", "kid", "pr", "dc", "score", "parzen", "modes", "nn")
+KEY_ORDER = ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage", "classifier_score",
+             "classifier_score_std", "class_kl", "cond_accuracy", "parzen_ll", "parzen_se",
+             "parzen_sigma", "modes", "hq_fraction", "mode_kl", "nn_ratio")
+STACKED = "stacked-mnist"
+MAX_PRDC = 10_000   # fake points for precision/recall/density/coverage (real side is capped in cache)
+MAX_PARZEN = 10_000  # kernel centres, as Goodfellow et al.
+MAX_NN = 2_000       # samples and test images whose nearest training image is searched
+APPLICABLE = {
+    "image": {"fid", "kid", "pr", "dc", "score", "parzen", "nn"},
+    "toy": {"pr", "dc", "modes"},
+    "stacked": {"modes"},
+}
+
+
+def _toys():
+    from gankit.data import TOY_DISTRIBUTIONS
+    return TOY_DISTRIBUTIONS
+
+
+def data_kind(data_name: str) -> str:
+    if data_name == STACKED:
+        return "stacked"
+    return "toy" if data_name in _toys() else "image"
+
+
+def parse_metrics(metrics) -> tuple[str, ...]:
+    names = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
+    unknown = [m for m in names if m and m not in DEFAULT_METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {','.join(DEFAULT_METRICS)}")
+    return tuple(m for m in names if m)
+
+
+def _has_classifier(data_name: str) -> bool:
+    from .extractor import ExtractorError, canonical_name
+    try:
+        canonical_name(data_name)
+        return True
+    except ExtractorError:
+        return False
+
+
+def _feature_model(data_name: str, inception_weights=None):
+    if inception_weights:
+        from .inception import InceptionFeatures
+        return InceptionFeatures(inception_weights)
+    from .extractor import load_extractor
+    return load_extractor(data_name)
+
+
+def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root=None, progress=True,
+             inception_weights=None, value_range=None, _parzen_samples=None) -> dict:
+    """Flat dict of metric values for `samples` of dataset `data_name`; metrics that do not apply
+    to the data (e.g. FID on a toy, modes on Fashion-MNIST) are skipped."""
+    from .samples import prepare_samples, dataset_shape
+
+    t0 = time.time()
+
+    def log(msg):
+        if progress:
+            print(f"[eval {time.time() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    kind = data_kind(data_name)
+    wanted = [m for m in parse_metrics(metrics) if m in APPLICABLE[kind]]
+    out: dict = {}
+    if kind == "toy":
+        dist = _toys()[data_name]
+        x = prepare_samples(samples, (np.asarray(dist.centers).shape[1],), is_image=False)
+        if "modes" in wanted:
+            from .modes import toy_modes
+            r = toy_modes(x, dist.centers, dist.std)
+            out.update(modes=r["modes"], hq_fraction=r["hq_fraction"], mode_kl=r["mode_kl"])
+        if "pr" in wanted or "dc" in wanted:
+            from gankit.data import load_dataset
+            from .prdc import prdc
+            real = load_dataset(data_name, split="train", root=root).x[:MAX_PRDC]
+            r = prdc(real, x[:MAX_PRDC])
+            out.update({k: r[k] for k in (("precision", "recall") if "pr" in wanted else ())
+                        + (("density", "coverage") if "dc" in wanted else ())})
+        return out
+    if kind == "stacked":
+        from .extractor import load_extractor
+        from .modes import stacked_modes
+        x = prepare_samples(samples, (3, 28, 28), value_range=value_range)
+        if "modes" in wanted:
+            log(f"reading {len(x)} x 3 digits")
+            r = stacked_modes(x, load_extractor("mnist-5k"))
+            out.update(modes=r["modes"], mode_kl=r["mode_kl"])
+        return out
+
+    shape, _ = dataset_shape(data_name, root)
+    x = prepare_samples(samples, shape, value_range=value_range)
+    feats = probs = None
+    if {"fid", "kid", "pr", "dc"} & set(wanted):
+        from .cache import real_feature_stats
+        model = _feature_model(data_name, inception_weights)
+        log(f"features of {len(x)} samples")
+        if hasattr(model, "run"):
+            feats, probs = model.run(x)
+        else:
+            feats = model.features(x)
+        log("real features (cached after the first time)")
+        real = real_feature_stats(data_name, "train", model, root)
+        if "fid" in wanted:
+            from .fid import frechet_distance, gaussian_stats
+            out["fid"] = frechet_distance(*gaussian_stats(feats), real["mu"], real["sigma"])
+        if "kid" in wanted:
+            from .kid import kid
+            out["kid"], out["kid_std"] = kid(feats, real["features"])
+        if "pr" in wanted or "dc" in wanted:
+            from .prdc import prdc
+            log("precision/recall, density/coverage")
+            r = prdc(real["features"], feats[:MAX_PRDC])
+            if "pr" in wanted:
+                out.update(precision=r["precision"], recall=r["recall"])
+            if "dc" in wanted:
+                out.update(density=r["density"], coverage=r["coverage"])
+    if "score" in wanted and probs is None and not _has_classifier(data_name):
+        log(f"no classifier for {data_name}: classifier score skipped")
+        wanted.remove("score")
+    if "score" in wanted:
+        from .classifier_score import class_kl, classifier_score, cond_accuracy
+        from .extractor import load_extractor
+        if probs is None:
+            probs = load_extractor(data_name).probs(x)
+        out["classifier_score"], out["classifier_score_std"] = classifier_score(probs)
+        out["class_kl"] = class_kl(probs)
+        if labels is not None:
+            out["cond_accuracy"] = cond_accuracy(probs, labels)
+    if "parzen" in wanted:
+        from .cache import parzen_sets
+        from .parzen import parzen_evaluate
+        log("Parzen window")
+        sets = parzen_sets(data_name, root)
+        centres = x if _parzen_samples is None else _parzen_samples
+        out.update(parzen_evaluate(centres[:MAX_PARZEN], sets["valid"], sets["test"]))
+    if "nn" in wanted:
+        from gankit.data import load_dataset
+        from .memorisation import nn_ratio
+        log("nearest training images")
+        train = load_dataset(data_name, split="train", root=root).x
+        test = load_dataset(data_name, split="test", root=root).x
+        rng = np.random.default_rng(0)
+        pick = lambda a: a[np.sort(rng.permutation(len(a))[:MAX_NN])]
+        out["nn_ratio"] = nn_ratio(pick(x), train, pick(test))["nn_ratio"]
+    log("done")
+    return out
+
+
+def reference(data_name: str, n: int = 10_000, metrics=DEFAULT_METRICS, root=None, progress=True,
+              inception_weights=None) -> dict[str, dict]:
+    """Floor and ceilings to read a model's numbers against: real held-out data, uniform noise and
+    one real item repeated n times."""
+    from gankit.data import load_dataset
+
+    kind = data_kind(data_name)
+    rng = np.random.default_rng(0)
+    kw = dict(metrics=metrics, root=root, progress=progress, inception_weights=inception_weights)
+    if kind == "stacked":
+        from .modes import load_stacked_mnist
+        real, _ = load_stacked_mnist("test", n=n, root=root)
+        noise = rng.integers(0, 256, size=real.shape, dtype=np.uint8)
+        one = np.repeat(real[:1], n, axis=0)
+    elif kind == "toy":
+        real = load_dataset(data_name, split="test", root=root).x[:n]
+        c = np.asarray(_toys()[data_name].centers, np.float64)
+        lo, hi = c.min(0) - 1.0, c.max(0) + 1.0
+        noise = rng.uniform(lo, hi, size=(n, c.shape[1]))
+        one = np.repeat(c[:1], n, axis=0)
+    else:
+        train = load_dataset(data_name, split="train", root=root).x
+        real = load_dataset(data_name, split="test", root=root).x[:n]
+        noise = rng.integers(0, 256, size=(n,) + real.shape[1:], dtype=np.uint8)
+        one = np.repeat(train[:1], n, axis=0)
+    rows = {}
+    # The real row's Parzen centres are training images: the test images are the evaluation set.
+    extra = {"_parzen_samples": train[rng.permutation(len(train))[:n]]} if kind == "image" else {}
+    rows["real test vs train"] = evaluate(real, data_name, **kw, **extra)
+    rows["uniform noise"] = evaluate(noise, data_name, **kw)
+    rows["one image repeated"] = evaluate(one, data_name, **kw)
+    return rows
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return str(v)
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if math.isnan(v) or math.isinf(v):
+            return str(v)
+        if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+            return f"{v:.3e}"
+        return f"{v:.4f}" if abs(v) < 10 else f"{v:.2f}"
+    return str(v)
+
+
+def format_table(rows) -> str:
+    """rows: {row name: {metric: value}} (or one flat dict) -> aligned text table, one column per metric."""
+    if rows and not any(isinstance(v, dict) for v in rows.values()):
+        rows = {"samples": rows}
+    keys = [k for k in KEY_ORDER if any(k in r for r in rows.values())]
+    keys += sorted({k for r in rows.values() for k in r} - set(keys))
+    header = ["", *keys]
+    body = [[name, *(_fmt(r[k]) if k in r else "-" for k in keys)] for name, r in rows.items()]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    fmt = lambda line: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, body)])
