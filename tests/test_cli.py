@@ -109,3 +109,19 @@ def test_module_entry_point_help():
     done = subprocess.run([sys.executable, "-m", "gankit", "train", "--help"], capture_output=True, text=True,
                           env={"PYTHONPATH": str(Path(__file__).parents[1] / "src"), "PATH": ""})
     assert done.returncode == 0 and "--resume" in done.stdout and "examples:" in done.stdout
+
+
+def test_eval_a_real_run_appends_to_its_metrics(run_dir, tmp_path):
+    out = tmp_path / "e.json"
+    assert main(["eval", str(run_dir), "-n", "200", "--metrics", "fid,score,nn", "--json", str(out), "--quiet"]) == 0
+    result = json.loads(out.read_text())
+    assert {"fid", "classifier_score", "class_kl", "nn_ratio"} <= result.keys()
+    assert "cond_accuracy" not in result  # an unconditional generator is not asked for classes
+    last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last["eval"] is True and last["fid"] == result["fid"]
+
+
+def test_theory_command_is_wired(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["theory", "--help"])
+    assert done.value.code == 0 and "--dstar-steps" in capsys.readouterr().out

@@ -102,7 +102,7 @@ def test_cli_eval_run_dir_samples_with_labels_and_appends(monkeypatch, tmp_path)
     real = _digits("test")
 
     class FakeRun:
-        data_name, num_classes = "digits", 10
+        data_name, num_classes, conditional = "digits", 10, True
         appended = []
 
         def sample_array(self, n, seed=0, labels=None):

@@ -60,6 +60,11 @@ class Run:
         return int(self.checkpoint.name.split("_")[-1])
 
     @property
+    def conditional(self) -> bool:
+        """Whether the generator takes class labels (cGAN, ACGAN, ...)."""
+        return self.recipe.conditional
+
+    @property
     def is_image(self) -> bool:
         return len(self.data_shape) == 3
 

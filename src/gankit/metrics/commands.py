@@ -80,7 +80,7 @@ def run_eval(args) -> int:
             import gankit
             run = gankit.load(args.run_dir)
             data_name = args.data or run.data_name
-            labels = (np.arange(args.n) % run.num_classes) if run.num_classes else None
+            labels = (np.arange(args.n) % run.num_classes) if run.conditional else None
             x = run.sample_array(args.n, seed=0, labels=labels)
         else:
             print("gankit eval: give RUN_DIR, or --samples FILE.npy --data NAME, or --reference --data NAME",

@@ -72,6 +72,7 @@ class Recipe(nn.Module, abc.ABC):
     Options: ClassVar[type]
     train_defaults: ClassVar[dict[str, Any]] = {}
     generator_name: ClassVar[str] = "G"
+    conditional: ClassVar[bool] = False  # True when generate() uses class labels
 
     def __init__(self, options: Any, data_shape: tuple[int, ...], num_classes: int | None, train: TrainConfig):
         super().__init__()
