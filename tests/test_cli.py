@@ -119,6 +119,8 @@ def test_eval_a_real_run_appends_to_its_metrics(run_dir, tmp_path):
     assert "cond_accuracy" not in result  # an unconditional generator is not asked for classes
     last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
     assert last["eval"] is True and last["fid"] == result["fid"]
+    figure = Image.open(run_dir / "nearest_neighbours.png")  # GAN paper Fig. 2: sample | 3 nearest
+    assert figure.width > 3 * figure.height / 8
 
 
 def test_theory_command_is_wired(capsys):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .evaluate import DEFAULT_METRICS
+from .samples import prepare_for_dataset
 
 
 def add_eval_parser(subparsers) -> argparse.ArgumentParser:
@@ -28,6 +29,9 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--data-root", metavar="DIR", help="where dataset files are")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="pt_inception-2015-12-05-6726825d.pth: FID/KID/PR/DC on FID-Inception features")
+    p.add_argument("--nn-figure", metavar="OUT.png",
+                   help="with the nn metric: samples beside their nearest training images (GAN paper Fig. 2); "
+                        "default RUN_DIR/nearest_neighbours.png for a run")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=run_eval)
     return p
@@ -92,6 +96,14 @@ def run_eval(args) -> int:
         print(f"gankit eval: {e}", file=sys.stderr)
         return 1
     print(format_table(result))
+    figure = args.nn_figure or (Path(args.run_dir) / "nearest_neighbours.png" if run is not None else None)
+    if figure and "nn_ratio" in result:
+        from gankit.data import load_dataset
+
+        from .memorisation import render_neighbours
+
+        train = load_dataset(data_name, split="train", root=args.data_root).x
+        print(f"wrote {render_neighbours(prepare_for_dataset(x, data_name, args.data_root), train, figure)}")
     if run is not None and hasattr(run, "append_metrics"):
         run.append_metrics(dict(result))
     if args.json:

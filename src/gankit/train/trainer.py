@@ -163,6 +163,7 @@ class Trainer:
                                                   self.device)
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=t.precision == "bf16")
         self.step, self.elapsed = 0, 0.0
+        self.last_saved: tuple[int, Path] | None = None
         if resume:
             self.load(existing)
         if self.world.is_main:
@@ -276,7 +277,7 @@ class Trainer:
         if totals:
             self.append_metrics(self.log_row(totals, counts, window_steps / max(time.monotonic() - window_start, 1e-9)))
         checkpoint = self.save()
-        if main:
+        if main and (last_sample is None or self.step % t.sample_every):
             last_sample = self.save_samples()
         plot = plot_losses(self.run_dir / "metrics.jsonl", self.run_dir / "losses.png") if main else None
         return TrainResult(self.run_dir, self.step, checkpoint, last_sample, plot, self.elapsed, interrupted)
@@ -320,11 +321,15 @@ class Trainer:
     def save(self) -> Path | None:
         if not self.world.is_main:
             return None
+        if self.last_saved is not None and self.last_saved[0] == self.step:
+            return self.last_saved[1]
         state = {"step": self.step, "elapsed": self.elapsed, "rng": ckpt.rng_state(),
                  "noise": self.noise.get_state(), "data": self.data.state_dict(),
                  "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
                  "world_size": self.world.size}
-        return ckpt.save_checkpoint(self.run_dir, self.step, self.weights(), state, self.cfg.train.keep_checkpoints)
+        path = ckpt.save_checkpoint(self.run_dir, self.step, self.weights(), state, self.cfg.train.keep_checkpoints)
+        self.last_saved = (self.step, path)
+        return path
 
     def load(self, checkpoint: Path) -> None:
         weights = ckpt.load_weights(checkpoint)
