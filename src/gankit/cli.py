@@ -347,7 +347,8 @@ def unknown_options_message(parser: Parser, args, extras: list[str]) -> str:
                 target = action.choices[args.command]
     valid = sorted(s for s in target._option_string_actions if s.startswith("--"))
     lines = []
-    for extra in extras:
+    options = [e for e in extras if e.startswith("-")]
+    for extra in options or extras:  # the values after an unknown option are no news
         name = extra.split("=")[0]
         hint = closest(name, valid) if name.startswith("-") else ""
         lines.append(f"unrecognized argument {extra!r}{hint}")

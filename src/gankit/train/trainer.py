@@ -14,6 +14,7 @@ import json
 import math
 import signal
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,15 @@ def check_train_config(cfg: RunConfig) -> None:
             problems.append(f"train.{name} must be positive, got {value}")
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def cpu_has_bf16() -> bool:
+    """Whether the CPU multiplies bf16 natively (AVX512-BF16 or AMX); Linux only, True if unknown."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return True
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def make_optimizer(params: list[nn.Parameter], lr: float, cfg: RunConfig, device: torch.device):
@@ -162,6 +172,9 @@ class Trainer:
         self.fixed_z = self.recipe.sample_latents(SAMPLE_GRID_SIZE, torch.Generator().manual_seed(t.seed + 1),
                                                   self.device)
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=t.precision == "bf16")
+        if t.precision == "bf16" and self.device.type == "cpu" and not cpu_has_bf16():
+            warnings.warn("--precision bf16 on a CPU without AVX512-BF16 or AMX is emulated and slower than "
+                          "fp32 (0.5-0.9x in benchmarks/RESULTS.md); use fp32 here", stacklevel=2)
         self.step, self.elapsed = 0, 0.0
         self.last_saved: tuple[int, Path] | None = None
         if resume:
