@@ -52,8 +52,9 @@ def test_nearest_neighbours_and_ratio():
     rng = np.random.default_rng(0)
     train = rng.integers(0, 256, size=(200, 1, 8, 8), dtype=np.uint8)
     test = rng.integers(0, 256, size=(50, 1, 8, 8), dtype=np.uint8)
-    d, i = nearest_neighbours(train[[5, 17, 3]], train, batch_size=2)
-    assert i.tolist() == [5, 17, 3] and np.allclose(d, 0, atol=1e-3)
+    d, i = nearest_neighbours(train[[5, 17, 3]], train, batch_size=2, k=2)
+    assert i[:, 0].tolist() == [5, 17, 3] and np.allclose(d[:, 0], 0, atol=1e-3)
+    assert (d[:, 1] > 1.0).all()  # the second neighbour is another (random) image
     copies = nn_ratio(train[:50], train, test)
     assert copies["nn_ratio"] < 0.01
     fresh = nn_ratio(rng.integers(0, 256, size=(50, 1, 8, 8), dtype=np.uint8), train, test)

@@ -13,6 +13,7 @@ import yaml
 from gankit.config import RunConfig
 from gankit.train import checkpoint as ckpt
 from gankit.train.trainer import build_recipe
+from gankit.viz.grid import to_uint8
 
 
 class Run:
@@ -99,7 +100,7 @@ class Run:
         samples = self.sample(n, None if labels is None else torch.as_tensor(labels), seed=seed)
         if not self.is_image:
             return samples.numpy().astype(np.float32)
-        return np.clip(np.rint((samples.numpy() + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        return to_uint8(samples)
 
     def append_metrics(self, row: dict[str, Any]) -> None:
         """Append an evaluation row (tagged with this checkpoint's step) to ``metrics.jsonl``."""

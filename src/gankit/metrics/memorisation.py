@@ -14,9 +14,10 @@ def _flat01(x) -> torch.Tensor:
     return t.float() / 255.0 if a.dtype == np.uint8 else t.float()
 
 
-def nearest_neighbours(queries, train, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """L2 distance (pixels in [0,1], flattened) from each query to its nearest training image, and
-    that image's index.  float32 matmul distances: exact enough to rank neighbours, and fast."""
+def nearest_neighbours(queries, train, batch_size: int = 1000, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """L2 distances (pixels in [0,1], flattened) from each query to its ``k`` nearest training
+    images, and their indices, each of shape (N, k), nearest first.  float32 matmul
+    distances: exact enough to rank neighbours, and fast."""
     q, t = _flat01(queries), _flat01(train)
     if q.shape[1] != t.shape[1]:
         raise ValueError(f"queries have {q.shape[1]} values per item, training images {t.shape[1]}")
@@ -25,7 +26,7 @@ def nearest_neighbours(queries, train, batch_size: int = 1000) -> tuple[np.ndarr
     for i in range(0, len(q), batch_size):
         qb = q[i:i + batch_size]
         d2 = (qb * qb).sum(1, keepdim=True) + t_sq[None] - 2.0 * qb @ t.T
-        v, j = d2.min(1)
+        v, j = d2.topk(min(k, len(t)), dim=1, largest=False)
         dists.append(v.clamp_min(0).sqrt())
         idx.append(j)
     return torch.cat(dists).double().numpy(), torch.cat(idx).numpy()
@@ -35,8 +36,7 @@ def nn_ratio(samples, train, test) -> dict[str, float]:
     """median NN distance of samples / median NN distance of held-out real test images (both to the
     training set).  Near 1: samples are as far from the training set as new real images; well below
     1: the model reproduces training images."""
-    ds, _ = nearest_neighbours(samples, train)
-    dt, _ = nearest_neighbours(test, train)
+    ds, dt = nearest_neighbours(samples, train)[0][:, 0], nearest_neighbours(test, train)[0][:, 0]
     ms, mt = float(np.median(ds)), float(np.median(dt))
     return {"nn_ratio": ms / mt if mt > 0 else float("nan"), "nn_sample_median": ms, "nn_test_median": mt}
 
@@ -52,9 +52,7 @@ def render_neighbours(samples, train, path, n: int = 8, k: int = 3, scale: int =
     s, t = np.asarray(samples)[:n], np.asarray(train)
     if s.ndim != 4 or t.ndim != 4:
         raise ValueError("render_neighbours needs uint8 images shaped (N,C,H,W)")
-    q, tr = _flat01(s), _flat01(t)
-    d2 = (q * q).sum(1, keepdim=True) + (tr * tr).sum(1)[None] - 2.0 * q @ tr.T
-    nn_idx = d2.topk(min(k, len(t)), dim=1, largest=False).indices.numpy()
+    nn_idx = nearest_neighbours(s, t, k=k)[1]
     h, w = s.shape[2:]
     cell_h, cell_w = h + 2 * gap, w + 2 * gap
     canvas = np.full((len(s) * cell_h, (1 + nn_idx.shape[1]) * cell_w + gap, 3), 255, np.uint8)
