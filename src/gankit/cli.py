@@ -359,7 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     from gankit.data import DataError
 
     parser = build_parser()
-    args, extras = parser.parse_known_args(argv)
+    try:
+        args, extras = parser.parse_known_args(argv)
+    except SystemExit as exit:  # --help, --version and argparse's own errors (already printed)
+        return int(exit.code or 0)
     if extras:
         print(f"gankit: error: {unknown_options_message(parser, args, extras)}", file=sys.stderr)
         return 2

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from gankit.config import ConfigError
+
 
 @dataclass(frozen=True)
 class World:
@@ -55,8 +57,8 @@ def device_for(device: str, world: World) -> torch.device:
     """Each rank takes its own GPU (LOCAL_RANK) when training on CUDA."""
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise RuntimeError("--device cuda was given but PyTorch sees no CUDA device "
-                               f"(torch {torch.__version__}); use --device cpu")
+            raise ConfigError("--device cuda was given but PyTorch sees no CUDA device "
+                              f"(torch {torch.__version__}); use --device cpu")
         return torch.device("cuda", world.local_rank) if world.distributed else torch.device(device)
     return torch.device(device)
 
