@@ -104,7 +104,7 @@ def run_eval(args) -> int:
 
         train = load_dataset(data_name, split="train", root=args.data_root).x
         print(f"wrote {render_neighbours(prepare_for_dataset(x, data_name, args.data_root), train, figure)}")
-    if run is not None and hasattr(run, "append_metrics"):
+    if run is not None:
         run.append_metrics(dict(result))
     if args.json:
         _write_json(args.json, result)
