@@ -33,7 +33,7 @@ and the per-batch ``.item()`` of the losses for the log line; same networks as t
 FLOPs: one training iteration after warm-up counted with ``torch.utils.flop_counter.FlopCounterMode``
 (matmuls and convolutions, forward and backward; elementwise ops, BatchNorm and the optimiser are
 not counted). Achieved GFLOP/s = FLOPs x iterations/s, shown as a fraction of a plain
-2048x2048 matmul's GFLOP/s measured in the same run (bf16 rows against a bf16 matmul).
+2048x2048 (CPU) or 8192x8192 (GPU, `--device cuda`) matmul's GFLOP/s measured in the same run (bf16 rows against a bf16 matmul).
 """
 
 from __future__ import annotations
@@ -107,35 +107,48 @@ CONFIGS = [
 
 
 # --- measurement helpers ------------------------------------------------------------------------
-def matmul_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 5, seconds: float = 0.5) -> float:
-    """Median GFLOP/s of an n x n matmul (2 n^3 FLOPs) in ``dtype``."""
-    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
-    out = torch.empty(n, n, dtype=dtype)
+def synchronize(device: str) -> None:
+    """Wait for queued GPU work, so that wall-clock time covers it (a no-op on the CPU)."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def matmul_gflops(dtype: torch.dtype, device: str = "cpu", n: int | None = None, repeats: int = 5,
+                  seconds: float = 0.5) -> float:
+    """Median GFLOP/s of an n x n matmul (2 n^3 FLOPs) in ``dtype`` (n = 2048 on CPU, 8192 on GPU)."""
+    n = n or (8192 if device.startswith("cuda") else 2048)
+    a, b = torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype)
+    out = torch.empty(n, n, dtype=dtype, device=device)
     torch.mm(a, b, out=out)
+    synchronize(device)
     start = time.perf_counter()
     torch.mm(a, b, out=out)
+    synchronize(device)
     reps = max(1, int(seconds / max(time.perf_counter() - start, 1e-6)))
     rates = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(reps):
             torch.mm(a, b, out=out)
+        synchronize(device)
         rates.append(2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9)
     return statistics.median(rates)
 
 
 def time_repeats(step: Callable[[], int], warmup: int, iters: int | None, repeats: int,
-                 target_s: float) -> dict[str, Any]:
+                 target_s: float, device: str = "cpu") -> dict[str, Any]:
     """Call ``step`` (returns images processed) ``warmup`` times, then ``repeats`` x ``iters`` times.
 
     With ``iters`` None it is chosen so that one repeat takes about ``target_s`` seconds.
     """
     for _ in range(warmup):
         step()
+    synchronize(device)
     if iters is None:
         start = time.perf_counter()
         for _ in range(3):
             step()
+        synchronize(device)
         per_iter = (time.perf_counter() - start) / 3
         iters = max(3, round(target_s / per_iter))
     rates, it_rates = [], []
@@ -144,6 +157,7 @@ def time_repeats(step: Callable[[], int], warmup: int, iters: int | None, repeat
         start = time.perf_counter()
         for _ in range(iters):
             images += step()
+        synchronize(device)
         seconds = time.perf_counter() - start
         rates.append(images / seconds)
         it_rates.append(iters / seconds)
@@ -158,20 +172,21 @@ def count_flops(step: Callable[[], Any]) -> int:
 
 
 # --- gankit -----------------------------------------------------------------------------------
-def make_run_config(c: Config, precision: str, compile: bool = False) -> RunConfig:
+def make_run_config(c: Config, precision: str, compile: bool = False, device: str = "cpu") -> RunConfig:
     cfg = RunConfig(model=c.model)
     cfg.data.name, cfg.data.size = DATASET, c.size
     apply_overrides(cfg, {"train.batch_size": BATCH, "train.lr_g": 2e-4, "train.lr_d": 2e-4,
                           "train.betas": [0.5, 0.999], "train.optimizer": "adam", "train.k": 1,
                           "train.loss": "non-saturating", "train.precision": precision,
-                          "train.steps": 10 ** 9, "train.ema": 0.0, "train.compile": compile})
+                          "train.steps": 10 ** 9, "train.ema": 0.0, "train.compile": compile,
+                          "train.device": device})
     cfg.options = dict(c.options)
     return cfg
 
 
 def bench_gankit(c: Config, precision: str, args, compile: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gankit-bench-") as tmp:
-        trainer = Trainer(make_run_config(c, precision, compile), Path(tmp) / "run", progress=False)
+        trainer = Trainer(make_run_config(c, precision, compile, args.device), Path(tmp) / "run", progress=False)
         totals: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}
 
@@ -182,7 +197,7 @@ def bench_gankit(c: Config, precision: str, args, compile: bool = False) -> dict
                 counts.clear()
             return BATCH
 
-        result = time_repeats(step, args.warmup, args.iters, args.repeats, args.target_seconds)
+        result = time_repeats(step, args.warmup, args.iters, args.repeats, args.target_seconds, args.device)
         # FlopCounterMode does not see inside compiled graphs; the caller reuses the eager count.
         result["flops"] = None if compile else count_flops(step)
     return result
@@ -304,7 +319,7 @@ def render(header: dict[str, Any], peaks: dict[str, float], rows: list[dict[str,
              f"# load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
              + (f", at end {header['loadavg_end'][0]:.2f}" if "loadavg_end" in header else ""),
              f"# {header['command']}",
-             "# matmul 2048x2048: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peaks.items()),
+             "# matmul (n=2048 on CPU, 8192 on GPU): " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peaks.items()),
              ""]
     cols = ["config", "implementation", "prec", "size", "img/s", "min-max", "it/s", "GFLOP/it", "GFLOP/s",
             "% matmul", "speedup"]
@@ -330,7 +345,7 @@ def render(header: dict[str, Any], peaks: dict[str, float], rows: list[dict[str,
     lines += ["",
               "img/s: median over repeats after warm-up (min-max of the repeats next to it); "
               "GFLOP/it: matmul+conv FLOPs of one training iteration (FlopCounterMode); "
-              "% matmul: GFLOP/s over the same-precision 2048x2048 matmul; "
+              "% matmul: GFLOP/s over the same-precision large matmul on the same device; "
               "speedup: gankit over the classic-loop baseline measured in this run."]
     return "\n".join(lines)
 
@@ -344,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--target-seconds", type=float, default=2.0, help="repeat length when --iters is not given")
     p.add_argument("--only", default=None, help=f"comma-separated configs: {', '.join(c.name for c in CONFIGS)}")
     p.add_argument("--precision", default="fp32", help="comma-separated: fp32,bf16")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda; the classic-loop baselines run on CPU only")
     p.add_argument("--compile", action="store_true", help="add rows with torch.compile (train.compile=true)")
     p.add_argument("--skip-baselines", action="store_true", help="leave out the classic-loop baselines")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
@@ -369,10 +385,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# load average {header['loadavg'][0]:.2f} {header['loadavg'][1]:.2f} {header['loadavg'][2]:.2f}; "
           f"torch {header['torch']}, {header['threads']} threads", flush=True)
 
-    peaks = {"fp32": matmul_gflops(torch.float32)}
+    if args.device != "cpu":
+        args.skip_baselines = True  # the classic loops are CPU programs; compare GPU rows with the matmul
+    peaks = {"fp32": matmul_gflops(torch.float32, args.device)}
     if "bf16" in precisions:
-        peaks["bf16"] = matmul_gflops(torch.bfloat16)
-    print("# matmul 2048x2048: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peaks.items()), flush=True)
+        peaks["bf16"] = matmul_gflops(torch.bfloat16, args.device)
+    print(f"# matmul on {args.device}: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peaks.items()), flush=True)
 
     rows: list[dict[str, Any]] = []
     for c in configs:
