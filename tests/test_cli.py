@@ -130,3 +130,15 @@ def test_eval_a_real_run_appends_to_its_metrics(run_dir, tmp_path):
 def test_theory_command_is_wired(capsys):
     assert main(["theory", "--help"]) == 0
     assert "--dstar-steps" in capsys.readouterr().out
+
+
+def test_epochs_and_minutes_budgets(tmp_path):
+    # digits: 1,433 training images -> 22 batches of 64 per epoch; k = 1 takes one real batch per step.
+    out = tmp_path / "epochs"
+    assert main(["train", "gan", "--data", "digits", "--epochs", "2", "--out", str(out), "--no-progress"]) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["step"] == 44 and rows[-1]["epoch"] == 2.0
+    out = tmp_path / "minutes"  # a tiny wall-clock budget stops a run that has no step limit
+    assert main(["train", "gan", "--data", "digits", "--minutes", "0.02", "--out", str(out), "--no-progress"]) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["step"] >= 1 and rows[-1]["time"] >= 1.2  # it ran until its deadline (0.02 min), not less
