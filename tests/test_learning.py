@@ -1,6 +1,5 @@
 """The vanilla GAN learns: its samples move measurably toward the data in a few hundred CPU steps."""
 
-import numpy as np
 import pytest
 from scipy.stats import wasserstein_distance
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
-import os
 
 from .builtin import load_digits_set, load_idx_dataset, load_mnist_5k
 from .errors import DataError
