@@ -107,11 +107,9 @@ class ClassicDCGAN(AdversarialRecipe):
 
     def __init__(self, options: ClassicDCGANOptions, data_shape, num_classes, train):
         super().__init__(options, data_shape, num_classes, train)
-        channels, height, width = data_shape
-        if height != width:
-            raise ValueError(f"{self.name} needs square images, got {height}x{width}; set data.size")
-        self.nets["G"] = ClassicDCGANGenerator(options.latent_dim, channels, height)
-        self.nets["D"] = ClassicDCGANDiscriminator(channels, height)
+        channels, size = self.square_images()
+        self.nets["G"] = ClassicDCGANGenerator(options.latent_dim, channels, size)
+        self.nets["D"] = ClassicDCGANDiscriminator(channels, size)
 
 
 def register() -> None:

@@ -90,6 +90,7 @@ def test_data_table_and_grid(tmp_path, capsys):
     (["sample", "/nonexistent/run"], "not a gankit run directory"),
     (["train", "gan", "--data", "ring8", "--precision", "fp8"], "invalid choice"),
     (["train", "gan", "--data", "ring8", "--set", "train.k=0"], "train.k must be at least 1"),
+    (["train", "dcgan", "--data", "ring8"], "use the 'gan' model for toy point data"),
     pytest.param(["train", "gan", "--data", "ring8", "--device", "cuda"], "no CUDA device",
                  marks=pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is present")),
 ])

@@ -22,14 +22,9 @@ class DCGAN(AdversarialRecipe):
 
     def __init__(self, options: DCGANOptions, data_shape, num_classes, train):
         super().__init__(options, data_shape, num_classes, train)
-        if len(data_shape) != 3:
-            raise ValueError(f"{self.name} needs image data (C, H, W), got samples of shape {data_shape}; "
-                             "use the 'gan' model for toy point data")
-        channels, height, width = data_shape
-        if height != width:
-            raise ValueError(f"{self.name} needs square images, got {height}x{width}; set data.size")
-        self.nets["G"] = DCGANGenerator(options.latent_dim, channels, height, options.g_base)
-        self.nets["D"] = DCGANDiscriminator(channels, height, options.d_base)
+        channels, size = self.square_images()
+        self.nets["G"] = DCGANGenerator(options.latent_dim, channels, size, options.g_base)
+        self.nets["D"] = DCGANDiscriminator(channels, size, options.d_base)
 
 
 class LSGAN(DCGAN):

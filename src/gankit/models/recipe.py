@@ -88,6 +88,16 @@ class Recipe(nn.Module, abc.ABC):
         """The network to call in the current phase (its DDP wrapper while it is being trained)."""
         return self.active.get(name) or self.nets[name]
 
+    def square_images(self) -> tuple[int, int]:
+        """(channels, size) of the data, for convolutional families that need square images."""
+        if len(self.data_shape) != 3:
+            raise ValueError(f"{self.name} needs image data (C, H, W), got samples of shape {self.data_shape}; "
+                             "use the 'gan' model for toy point data")
+        channels, height, width = self.data_shape
+        if height != width:
+            raise ValueError(f"{self.name} needs square images, got {height}x{width}; set data.size")
+        return channels, height
+
     @property
     def latent_dim(self) -> int:
         return self.options.latent_dim
