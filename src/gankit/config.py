@@ -32,6 +32,7 @@ class DataConfig:
     root: str | None = None  # --data-root: looked up before $GANKIT_DATA and the system locations
     size: int | None = None  # resize images to size x size once at load time
     channels: int | None = None  # 1 or 3; None keeps the dataset's own
+    store: str = "auto"  # folders: memory | mapped (a uint8 file read by index) | auto (mapped when large)
 
 
 @dataclass

@@ -109,7 +109,7 @@ def _test_mask(y: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def load_folder(path: str | os.PathLike, split: str = "train", size: int | None = None,
-                channels: int | None = None) -> ImageSet:
+                channels: int | None = None, store: str = "auto") -> ImageSet:
     """Load an image folder (see the module docstring for layout and the test split).
 
     Parameters

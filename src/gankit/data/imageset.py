@@ -46,6 +46,13 @@ class ImageSet:
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
+    @property
+    def info(self):
+        """This data's :class:`~gankit.data.catalog.DatasetInfo`, with the shape it has now."""
+        from .catalog import info_for  # the catalog imports the toys, which import this module
+
+        return info_for(self.name, tuple(self.x.shape[1:]), self.num_classes, self.is_image, self.class_names)
+
 
 def check_split(split: str) -> str:
     if split not in SPLITS:

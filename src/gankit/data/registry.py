@@ -41,7 +41,7 @@ def _unknown(name: str) -> DataError:
 
 
 def load_dataset(name: str, split: str = "train", root: str | None = None, size: int | None = None,
-                 channels: int | None = None, download: bool = True) -> ImageSet:
+                 channels: int | None = None, download: bool = True, store: str = "auto") -> ImageSet:
     """Load a dataset split into memory.
 
     Parameters
@@ -57,6 +57,9 @@ def load_dataset(name: str, split: str = "train", root: str | None = None, size:
         Convert gray <-> RGB.
     download : bool
         Allow downloading file datasets missing locally.
+    store : {"auto", "memory", "mapped"}
+        For ``folder:PATH``: hold the decoded images in memory, or in a uint8 file on disk that
+        is read by index (for folders larger than memory); "auto" maps large folders.
 
     Returns
     -------
@@ -64,7 +67,7 @@ def load_dataset(name: str, split: str = "train", root: str | None = None, size:
     """
     check_split(split)
     if name.startswith("folder:"):
-        return load_folder(name[len("folder:"):], split, size=size, channels=channels)
+        return load_folder(name[len("folder:"):], split, size=size, channels=channels, store=store)
     if name in TOY_DISTRIBUTIONS:
         if size is not None or channels is not None:
             raise DataError(f"{name} is a toy point set ({TOY_DISTRIBUTIONS[name].dim}-D), not "
