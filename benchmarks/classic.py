@@ -1,7 +1,7 @@
 """The classic PyTorch-GAN DCGAN networks (eriklindernoren/PyTorch-GAN ``dcgan.py``), in our own code.
 
 Used by ``benchmarks/throughput.py`` twice: plugged into gankit's Trainer as a new recipe
-(``ClassicDCGAN``, registered at runtime as ``dcgan-classic``), and trained by the re-implemented
+(``ClassicDCGAN``, which registers itself as ``dcgan-classic`` when this file is imported), and trained by the re-implemented
 classic loop of the baseline. The recipe shows that a new family is one small file: an Options
 dataclass and ``self.nets["G"]`` / ``self.nets["D"]``; ``AdversarialRecipe`` supplies the phases,
 the losses and ``generate``.
@@ -105,15 +105,9 @@ class ClassicDCGAN(AdversarialRecipe):
     description = "PyTorch-GAN's dcgan.py networks (Upsample+Conv G, Conv+Dropout2d D), trained by gankit"
     Options = ClassicDCGANOptions
 
-    def __init__(self, options: ClassicDCGANOptions, data_shape, num_classes, train):
-        super().__init__(options, data_shape, num_classes, train)
+    def __init__(self, options: ClassicDCGANOptions, data, train):
+        super().__init__(options, data, train)
         channels, size = self.square_images()
         self.nets["G"] = ClassicDCGANGenerator(options.latent_dim, channels, size)
         self.nets["D"] = ClassicDCGANDiscriminator(channels, size)
 
-
-def register() -> None:
-    """Make ``model: dcgan-classic`` known to gankit in this process (gankit's src is not changed)."""
-    from gankit.models import RECIPES
-
-    RECIPES.setdefault(ClassicDCGAN.name, ClassicDCGAN)

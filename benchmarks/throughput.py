@@ -14,7 +14,8 @@ Configurations (all on fashion-mnist, batch 64, Adam lr 2e-4 betas (0.5, 0.999),
   (``gan.py`` builds ``BatchNorm1d(n, 0.8)``, i.e. eps = 0.8, a known quirk; gankit's BatchNorm
   uses the default eps. That changes the numbers, not the cost.)
 * ``dcgan-classic``: PyTorch-GAN's ``dcgan.py`` networks at 32x32 (``benchmarks/classic.py``),
-  plugged into the Trainer as a recipe registered here at runtime (gankit's src is not changed).
+  plugged into the Trainer as a recipe that registers itself when classic.py is imported
+  (gankit's src is not changed).
 * ``dcgan``: gankit's own default ``dcgan`` at 28x28.
 
 Each gankit configuration is timed with the Trainer itself: a Trainer is built into a temporary
@@ -378,7 +379,6 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"--only: unknown {unknown}; configs: {', '.join(c.name for c in CONFIGS)}")
         configs = [c for c in CONFIGS if c.name in names]
 
-    classic.register()
     if args.wait_load is not None:
         wait_for_load(args.wait_load, args.wait_minutes)
     header = machine_header()

@@ -52,5 +52,31 @@ def test_minimax_gradient_vanishes_where_d_rejects_fakes_but_non_saturating_does
 
 
 def test_unknown_loss_name():
-    with pytest.raises(ValueError, match="non-saturating"):
-        losses.generator_loss("hinge", torch.zeros(1))
+    with pytest.raises(ValueError, match="did you mean 'hinge'.*non-saturating"):
+        losses.generator_loss("hinje", torch.zeros(1))
+
+
+def test_hinge_and_wasserstein():
+    real, fake = torch.tensor([0.5, 2.0]), torch.tensor([-2.0, 0.25])
+    assert losses.discriminator_loss("hinge", real, fake).item() == pytest.approx((0.5 + 0) / 2 + (0 + 1.25) / 2)
+    assert losses.generator_loss("hinge", fake).item() == pytest.approx(0.875)
+    assert losses.discriminator_loss("wasserstein", real, fake).item() == pytest.approx(-0.875 - 1.25)
+    assert losses.generator_loss("wasserstein", fake).item() == pytest.approx(0.875)
+
+
+def test_losses_register_themselves():
+    class Halved(losses.AdversarialLoss):
+        name = "test-halved"
+        description = "half the least-squares loss"
+
+        def d_loss(self, real_out, fake_out, real_target=1.0):
+            return 0.5 * losses.get_loss("least-squares").d_loss(real_out, fake_out)
+
+        def g_loss(self, fake_out):
+            return 0.5 * losses.get_loss("least-squares").g_loss(fake_out)
+
+    try:
+        fake = torch.tensor([0.2, -0.4])
+        assert losses.generator_loss("test-halved", fake) == 0.5 * losses.generator_loss("least-squares", fake)
+    finally:
+        del losses.LOSSES["test-halved"]

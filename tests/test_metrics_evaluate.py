@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from gankit.metrics.commands import add_eval_parser, add_metrics_parser
+from gankit.commands.evaluate import add_eval_parser, add_metrics_parser
 from gankit.metrics.evaluate import evaluate, format_table, reference
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gankit import theory
+from gankit.commands import theory as theory_command
 from gankit.theory import MINUS_LOG4, P_DATA, Normal1D
 
 
@@ -113,9 +114,9 @@ def test_cli_prints_table_and_paths(demo, monkeypatch, capsys, tmp_path):
         return demo
 
     monkeypatch.setattr(theory, "run_theory", fake_run)
-    parser = theory.add_arguments(argparse.ArgumentParser())
+    parser = theory_command.add_arguments(argparse.ArgumentParser())
     args = parser.parse_args(["--out", str(tmp_path), "--seed", "3", "--steps", "50", "--quiet"])
-    assert theory.main(args) == 0
+    assert theory_command.main(args) == 0
     assert seen == dict(out_dir=str(tmp_path), seed=3, steps=50, dstar_steps=3000, progress=False)
     out = capsys.readouterr().out
     assert "-1.386294361" in out and "max |D - D*|, trained D" in out

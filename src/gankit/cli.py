@@ -116,25 +116,17 @@ def build_parser() -> Parser:
 
 
 def add_plugin_commands(sub) -> None:
-    """Commands that live beside their subject: evaluation, extractor training and the theory demo."""
-    from gankit import theory
-    from gankit.metrics import commands
+    """The command groups of :mod:`gankit.commands`: evaluation, extractor training and the theory demo."""
+    from gankit.commands import add_commands
 
-    commands.add_eval_parser(sub)
-    commands.add_metrics_parser(sub)
-    p = sub.add_parser("theory", help="the GAN paper's theory on 1-D Gaussians: D*, -log 4, JSD, Figure 1",
-                       description="On p_data = N(4, 0.5^2): train the vanilla GAN and draw Goodfellow et al.'s "
-                                   "Figure 1 at several stages; train D against a frozen G and compare it with "
-                                   "D* = p_data / (p_data + p_g); check C(G) = -log 4 + 2 JSD by quadrature; plot "
-                                   "log(1 - D) against -log D (why the non-saturating loss learns early).")
-    theory.add_arguments(p)
-    p.set_defaults(func=theory.main)
+    add_commands(sub)
 
 
 # --- train ---------------------------------------------------------------------------------------
 def train_config(args) -> tuple[RunConfig, Path]:
     """The run's configuration: recipe defaults < preset < run's saved config (--resume) < options < --set."""
     from gankit.models import recipe_class
+    from gankit.models.registry import recipe_options
     from gankit.train.checkpoint import latest_checkpoint
 
     preset = load_preset(args.preset) if args.preset else {}
@@ -163,8 +155,7 @@ def train_config(args) -> tuple[RunConfig, Path]:
                 "train.compile": args.compile, **{f"train.{k}": v for k, v in explicit_budget.items()}}
     apply_overrides(cfg, {k: v for k, v in explicit.items() if v is not None})
     apply_overrides(cfg, parse_set_arguments(args.overrides))
-    options = recipe_class(cfg.model).Options()
-    apply_overrides(cfg, {f"model.{k}": v for k, v in cfg.options.items()}, options)  # check them now
+    recipe_options(cfg)  # check the model.* options now
     out = Path(args.out) if args.out else Path("runs") / f"{cfg.model}-{cfg.data.name.replace(':', '-').replace('/', '_')}"
     if args.resume and latest_checkpoint(out) is None:
         raise ConfigError(f"--resume: {out} has no checkpoint to continue; start it without --resume")
@@ -226,7 +217,6 @@ def cmd_interpolate(args) -> int:
     import torch
 
     from gankit import load
-    from gankit.run import interpolation_latents
     from gankit.viz.grid import grid_array, save_gif, save_grid
 
     if args.rows < 1 or args.steps < 2:
@@ -235,11 +225,8 @@ def cmd_interpolate(args) -> int:
     if not run.is_image:
         raise ConfigError(f"interpolate draws images; {run.data_name} is point data (use `gankit sample`)")
     out = Path(args.out) if args.out else run.run_dir / "interpolation.png"
-    ends = run.latents(2 * args.rows, args.seed)
-    paths = [interpolation_latents(ends[:args.rows], ends[args.rows:], args.steps, spherical)
-             for spherical in (False, True)]
-    z = torch.cat(paths).reshape(-1, ends.shape[1])
-    images = run.generate(z).reshape(2 * args.rows, args.steps, *run.data_shape)
+    images = torch.cat([run.generate(run.interpolation(args.rows, args.steps, spherical, args.seed))
+                        for spherical in (False, True)]).reshape(2 * args.rows, args.steps, *run.data_shape)
     if out.suffix == ".gif":
         frames = [grid_array(images[:, i]) for i in range(args.steps)]
         save_gif([upscale(f) for f in frames], out)
@@ -263,7 +250,7 @@ def upscale(frame):
 def cmd_list(args) -> int:
     from gankit.data import DATASET_DESCRIPTIONS
     from gankit.losses import LOSSES
-    from gankit.models import RECIPES
+    from gankit.models import recipes
 
     def section(title, rows):
         print(title)
@@ -272,10 +259,10 @@ def cmd_list(args) -> int:
             print(f"  {k:<{width}}  {v}")
         print()
 
-    section("models (gankit train MODEL):", [(k, r.description) for k, r in RECIPES.items()])
+    section("models (gankit train MODEL):", [(k, r.description) for k, r in recipes().items()])
     section("presets (gankit train --preset NAME):", [(n, preset_description(n)) for n in preset_names()])
     section("datasets (--data NAME):", list(DATASET_DESCRIPTIONS.items()))
-    section("losses (--set train.loss=NAME):", list(LOSSES.items()))
+    section("losses (--set train.loss=NAME):", [(k, loss.description) for k, loss in LOSSES.items()])
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Adversarial losses as plain functions of discriminator outputs.
+"""Adversarial losses, registered by name: ``--set train.loss=NAME``.
 
 Every discriminator in gankit returns *logits* ``l``; the lectures' ``D(x)`` is ``sigmoid(l)``.
 Writing the binary cross-entropy through logits is the same function as ``nn.Sigmoid`` followed by
@@ -9,19 +9,50 @@ is known for. With ``softplus(t) = log(1 + e^t)``:
 * ``-log D(x)       = softplus(-l)``
 * ``-log(1 - D(x))  = softplus(l)``
 
-The least-squares losses (LSGAN, Mao et al. 2017) read the raw output with targets a=0, b=1, c=1.
+The least-squares losses (LSGAN, Mao et al. 2017) read the raw output with targets a=0, b=1, c=1;
+the hinge loss (Lim & Ye 2017; Miyato et al. 2018) and the Wasserstein critic loss (Arjovsky et
+al. 2017, which needs a Lipschitz critic: a gradient penalty or spectral normalisation) read it too.
+All losses are computed in float32, also under bf16 autocast.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 import torch.nn.functional as F
 
-LOSSES = {
-    "minimax": "Goodfellow et al.'s saturating G loss: minimise E[log(1 - D(G(z)))]",
-    "non-saturating": "G maximises E[log D(G(z))] instead (stronger gradients early in training)",
-    "least-squares": "LSGAN: D and G regress the raw output to 1 (real) and 0 (fake), a=0 b=1 c=1",
-}
+from gankit.config import closest
+
+
+class AdversarialLoss:
+    """A pair of losses for D and G over D's outputs on real and generated batches.
+
+    Subclasses set ``name`` and ``description`` (which registers them in ``LOSSES``) and
+    implement ``d_loss`` and ``g_loss``.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    probabilities: ClassVar[bool] = False  # whether sigmoid(output) is the lectures' D(x)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            LOSSES[cls.name] = cls()
+
+    def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
+        raise NotImplementedError
+
+    def g_loss(self, fake_out: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def score(self, out: torch.Tensor) -> torch.Tensor:
+        """What to report as "D(x)": a probability for the BCE losses, the raw output otherwise."""
+        return torch.sigmoid(out.float()) if self.probabilities else out.float()
+
+
+LOSSES: dict[str, AdversarialLoss] = {}
 
 
 def d_loss_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
@@ -37,49 +68,71 @@ def d_loss_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target
     return real_term + F.softplus(fake_logits).mean()
 
 
-def g_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
-    """The saturating generator loss ``E[log(1 - D(G(z)))]`` that G minimises."""
-    return -F.softplus(fake_logits.float()).mean()
+class Minimax(AdversarialLoss):
+    name = "minimax"
+    description = "Goodfellow et al.'s saturating G loss: minimise E[log(1 - D(G(z)))]"
+    probabilities = True
+
+    def d_loss(self, real_out, fake_out, real_target=1.0):
+        return d_loss_bce(real_out, fake_out, real_target)
+
+    def g_loss(self, fake_out):
+        return -F.softplus(fake_out.float()).mean()
 
 
-def g_loss_non_saturating(fake_logits: torch.Tensor) -> torch.Tensor:
-    """The non-saturating generator loss ``-E[log D(G(z))]``."""
-    return F.softplus(-fake_logits.float()).mean()
+class NonSaturating(Minimax):
+    name = "non-saturating"
+    description = "G maximises E[log D(G(z))] instead (stronger gradients early in training)"
+
+    def g_loss(self, fake_out):
+        return F.softplus(-fake_out.float()).mean()
 
 
-def d_loss_least_squares(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
-    """LSGAN discriminator loss ``1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2]``."""
-    return 0.5 * ((real_out.float() - 1).pow(2).mean() + fake_out.float().pow(2).mean())
+class LeastSquares(AdversarialLoss):
+    name = "least-squares"
+    description = "LSGAN: D and G regress the raw output to 1 (real) and 0 (fake), a=0 b=1 c=1"
+
+    def d_loss(self, real_out, fake_out, real_target=1.0):
+        return 0.5 * ((real_out.float() - 1).pow(2).mean() + fake_out.float().pow(2).mean())
+
+    def g_loss(self, fake_out):
+        return 0.5 * (fake_out.float() - 1).pow(2).mean()
 
 
-def g_loss_least_squares(fake_out: torch.Tensor) -> torch.Tensor:
-    """LSGAN generator loss ``1/2 E[(D(G(z)) - 1)^2]``."""
-    return 0.5 * (fake_out.float() - 1).pow(2).mean()
+class Hinge(AdversarialLoss):
+    name = "hinge"
+    description = "hinge loss (SNGAN, BigGAN): D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], G -E[D(G(z))]"
+
+    def d_loss(self, real_out, fake_out, real_target=1.0):
+        return F.relu(1 - real_out.float()).mean() + F.relu(1 + fake_out.float()).mean()
+
+    def g_loss(self, fake_out):
+        return -fake_out.float().mean()
+
+
+class Wasserstein(AdversarialLoss):
+    name = "wasserstein"
+    description = "WGAN critic: D minimises E[D(G(z))] - E[D(x)], G -E[D(G(z))]; needs a Lipschitz D (GP or SN)"
+
+    def d_loss(self, real_out, fake_out, real_target=1.0):
+        return fake_out.float().mean() - real_out.float().mean()
+
+    def g_loss(self, fake_out):
+        return -fake_out.float().mean()
+
+
+def get_loss(name: str) -> AdversarialLoss:
+    """The registered loss called ``name``, or a ValueError that lists them."""
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}{closest(name, list(LOSSES))}; expected one of {sorted(LOSSES)}")
+    return LOSSES[name]
 
 
 def discriminator_loss(kind: str, real_out: torch.Tensor, fake_out: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
-    """The discriminator's loss for the adversarial loss named ``kind`` (a key of ``LOSSES``)."""
-    check_loss_name(kind)
-    if kind == "least-squares":
-        return d_loss_least_squares(real_out, fake_out)
-    return d_loss_bce(real_out, fake_out, real_target)
+    """The discriminator's loss for the adversarial loss named ``kind``."""
+    return get_loss(kind).d_loss(real_out, fake_out, real_target)
 
 
 def generator_loss(kind: str, fake_out: torch.Tensor) -> torch.Tensor:
-    """The generator's loss for the adversarial loss named ``kind`` (a key of ``LOSSES``)."""
-    check_loss_name(kind)
-    if kind == "least-squares":
-        return g_loss_least_squares(fake_out)
-    if kind == "minimax":
-        return g_loss_minimax(fake_out)
-    return g_loss_non_saturating(fake_out)
-
-
-def discriminator_score(kind: str, out: torch.Tensor) -> torch.Tensor:
-    """What to report as "D(x)": a probability for the BCE losses, the raw output for LSGAN."""
-    return out.float() if kind == "least-squares" else torch.sigmoid(out.float())
-
-
-def check_loss_name(kind: str) -> None:
-    if kind not in LOSSES:
-        raise ValueError(f"unknown loss {kind!r}; expected one of {sorted(LOSSES)}")
+    """The generator's loss for the adversarial loss named ``kind``."""
+    return get_loss(kind).g_loss(fake_out)

@@ -11,9 +11,21 @@ import torch
 import yaml
 
 from gankit.config import RunConfig
+from gankit.data.catalog import DatasetInfo, info_for
+from gankit.models import Noise
+from gankit.models.inputs import slice_inputs
+from gankit.models.recipe import MAIN_STREAM
+from gankit.models.registry import build_recipe
 from gankit.train import checkpoint as ckpt
-from gankit.train.trainer import build_recipe
 from gankit.viz.grid import to_uint8
+
+
+def stream_infos(config: RunConfig, resolved: dict[str, Any]) -> dict[str, DatasetInfo]:
+    """The data descriptions a run was trained with (runs before streams saved only the main one)."""
+    if "streams" in resolved:
+        return {name: DatasetInfo.from_dict(d) for name, d in resolved["streams"].items()}
+    shape = tuple(resolved["data_shape"])
+    return {MAIN_STREAM: info_for(config.data.name, shape, resolved.get("num_classes"), is_image=len(shape) == 3)}
 
 
 class Run:
@@ -35,19 +47,20 @@ class Run:
                                     "create one with `gankit train MODEL --data NAME --out DIR`")
         raw = yaml.safe_load(config_path.read_text())
         self.config = RunConfig.from_dict(raw)
-        resolved = raw["resolved"]
-        self.data_shape = tuple(resolved["data_shape"])
-        self.num_classes = resolved.get("num_classes")
+        self.data = stream_infos(self.config, raw["resolved"])
+        main = next(iter(self.data.values()))
+        self.data_shape = main.shape
+        self.num_classes = main.num_classes
         self.device = torch.device(device)
         self.checkpoint = Path(checkpoint) if checkpoint else ckpt.latest_checkpoint(self.run_dir)
         if self.checkpoint is None:
             raise FileNotFoundError(f"{self.run_dir} has no checkpoint yet; train it first")
-        self.recipe = build_recipe(self.config, self.data_shape, self.num_classes)
+        self.recipe = build_recipe(self.config, self.data)
         weights = ckpt.load_weights(self.checkpoint)
-        self.recipe.nets.load_state_dict({k[5:]: v for k, v in weights.items() if k.startswith("nets.")})
+        ckpt.unpack_recipe(self.recipe, weights, ckpt.load_state(self.checkpoint).get("recipe", {}))
         self.recipe.to(self.device).eval()
         self.generator = self.recipe.nets[self.recipe.generator_name]
-        ema_weights = {k[4:]: v for k, v in weights.items() if k.startswith("ema.")}
+        ema_weights = ckpt.ema_weights(weights)
         self.uses_ema = bool(ema and ema_weights)
         if self.uses_ema:
             self.generator.load_state_dict(ema_weights)
@@ -69,31 +82,41 @@ class Run:
     def is_image(self) -> bool:
         return len(self.data_shape) == 3
 
-    def latents(self, n: int, seed: int = 0) -> torch.Tensor:
-        return self.recipe.sample_latents(n, torch.Generator().manual_seed(seed), self.device)
+    @property
+    def input_specs(self):
+        """The generator's inputs (:class:`gankit.models.Input`): names, shapes, distributions."""
+        return self.recipe.inputs()
+
+    def inputs(self, n: int, seed: int = 0, **given: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Generator inputs for ``n`` samples from seed ``seed``; ``given`` fixes some (``y=labels``)."""
+        return self.recipe.draw_inputs(n, Noise.seeded(seed, self.device), **given)
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
-        """Samples for latents ``z`` in the data's range ([-1, 1] for images), batched, on the CPU."""
-        out = [self.recipe.generate(z[i:i + batch_size].to(self.device),
-                                    None if labels is None else labels[i:i + batch_size].to(self.device),
-                                    generator=self.generator).float().cpu()
-               for i in range(0, len(z), batch_size)]
+    def generate(self, inputs: dict[str, torch.Tensor], batch_size: int = 500) -> torch.Tensor:
+        """Samples for ``inputs`` in the data's range ([-1, 1] for images), batched, on the CPU."""
+        n = len(next(iter(inputs.values())))
+        out = [self.recipe.generate(slice_inputs(inputs, i, i + batch_size), net=self.generator).float().cpu()
+               for i in range(0, n, batch_size)]
         return torch.cat(out)
 
     def sample(self, n: int, labels: torch.Tensor | None = None, truncation: float | None = None,
-               seed: int = 0) -> torch.Tensor:
+               seed: int = 0, **given: torch.Tensor) -> torch.Tensor:
         """``n`` samples (images in [-1, 1]) from seed ``seed``.
 
-        ``truncation`` scales the latents towards their mean (the truncation trick: fidelity for
-        diversity); ``None`` samples the full prior.
+        ``labels`` picks the classes of a conditional model; other keyword arguments fix other
+        inputs by name. ``truncation`` scales the normal latents towards their mean (the
+        truncation trick: fidelity for diversity); ``None`` samples the full prior.
         """
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
-        z = self.latents(n, seed)
+        if labels is not None:
+            given["y"] = torch.as_tensor(labels)
+        inputs = self.inputs(n, seed, **given)
         if truncation is not None:
-            z = z * truncation
-        return self.generate(z, labels)
+            for spec in self.input_specs:
+                if spec.distribution == "normal" and spec.name not in given:
+                    inputs[spec.name] = inputs[spec.name] * truncation
+        return self.generate(inputs)
 
     def sample_array(self, n: int, seed: int = 0, labels: np.ndarray | None = None) -> np.ndarray:
         """Samples laid out like the dataset: uint8 (N, C, H, W) for images, float32 (N, D) for points."""
@@ -101,6 +124,24 @@ class Run:
         if not self.is_image:
             return samples.numpy().astype(np.float32)
         return to_uint8(samples)
+
+    def interpolation(self, rows: int, steps: int, spherical: bool, seed: int = 0) -> dict[str, torch.Tensor]:
+        """Inputs for ``rows`` paths of ``steps`` samples each between random endpoints, row-major.
+
+        Continuous inputs (latents, continuous codes) move from one endpoint to the other;
+        labels and other discrete inputs stay those of the path's start.
+        """
+        ends = self.inputs(2 * rows, seed)
+        out = {}
+        for spec in self.input_specs:
+            start, end = ends[spec.name][:rows], ends[spec.name][rows:]
+            if spec.interpolates:
+                flat = interpolation_latents(start.reshape(rows, -1), end.reshape(rows, -1), steps,
+                                             spherical and spec.distribution == "normal")
+                out[spec.name] = flat.reshape(rows * steps, *spec.shape)
+            else:
+                out[spec.name] = start.repeat_interleave(steps, dim=0)
+        return out
 
     def append_metrics(self, row: dict[str, Any]) -> None:
         """Append an evaluation row (tagged with this checkpoint's step) to ``metrics.jsonl``."""

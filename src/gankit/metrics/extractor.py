@@ -22,8 +22,9 @@ import torch.nn.functional as F
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
-# Architecture and training defaults per dataset.  Widths are small on purpose: the weights ship in
-# the package (< 2 MB each) and training must take minutes on a laptop CPU.
+# Architecture and training defaults per extractor; which extractor reads which dataset is the
+# `extractor` of the dataset's entry in gankit.data.catalog.  Widths are small on purpose: the
+# weights ship in the package (< 2 MB each) and training must take minutes on a laptop CPU.
 ARCHS: dict[str, dict] = {
     "fashion-mnist": dict(in_channels=1, size=28, widths=[32, 64, 128], feat_dim=128, num_classes=10,
                           epochs=8, batch_size=128, lr=3e-3, shift=0, hflip=True),
@@ -32,8 +33,6 @@ ARCHS: dict[str, dict] = {
     "digits": dict(in_channels=1, size=8, widths=[16, 32, 64], feat_dim=64, num_classes=10,
                    epochs=40, batch_size=128, lr=3e-3, shift=1, hflip=False),
 }
-# The stacked-MNIST mode reader classifies each channel with the MNIST digit classifier.
-ALIASES = {"mnist": "mnist-5k", "stacked-mnist": "mnist-5k"}
 NET_KEYS = ("in_channels", "size", "widths", "feat_dim", "num_classes")
 
 
@@ -67,7 +66,12 @@ class ExtractorNet(nn.Module):
 
 
 def canonical_name(data_name: str) -> str:
-    name = ALIASES.get(data_name, data_name)
+    """The name of the extractor that reads a dataset's images: the ``extractor`` of its entry in
+    :data:`gankit.data.catalog.CATALOG`, or ``data_name`` itself when that names an extractor."""
+    from gankit.data.catalog import CATALOG
+
+    info = CATALOG.get(data_name)
+    name = info.extractor if info is not None else data_name
     if name not in ARCHS:
         raise ExtractorError(
             f"no feature extractor for dataset {data_name!r}; extractors exist for {sorted(ARCHS)}. "

@@ -3,25 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
-# Shapes known without loading the data; anything else is read from load_dataset(name).x.
-KNOWN_SHAPES = {"fashion-mnist": (1, 28, 28), "mnist": (1, 28, 28), "mnist-5k": (1, 28, 28),
-                "digits": (1, 8, 8), "stacked-mnist": (3, 28, 28)}
-
 
 class SampleError(ValueError):
     """Samples that cannot be evaluated as they are."""
 
 
 def dataset_shape(data_name: str, root=None) -> tuple[tuple[int, ...], bool]:
-    """(shape of one item, is_image) for a dataset name."""
-    if data_name in KNOWN_SHAPES:
-        return KNOWN_SHAPES[data_name], True
-    from gankit.data import TOY_DISTRIBUTIONS, load_dataset
+    """(shape of one item, is_image) for a dataset name, from its catalog entry
+    (``folder:PATH`` data are loaded to find out)."""
+    from gankit.data import dataset_info
 
-    if data_name in TOY_DISTRIBUTIONS:
-        return (int(np.asarray(TOY_DISTRIBUTIONS[data_name].centers).shape[1]),), False
-    ds = load_dataset(data_name, split="test", root=root)
-    return tuple(ds.x.shape[1:]), bool(ds.is_image)
+    info = dataset_info(data_name, root)
+    return info.shape, info.is_image
 
 
 def _float_to_uint8(x: np.ndarray, value_range) -> np.ndarray:

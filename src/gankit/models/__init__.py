@@ -1,19 +1,10 @@
-"""GAN families. Each is a ``Recipe`` subclass registered here by its name."""
+"""GAN families. Each is a ``Recipe`` subclass in its own module; naming it registers it."""
 
 from __future__ import annotations
 
-from gankit.config import ConfigError, closest
-from gankit.models.dcgan import DCGAN, LSGAN
-from gankit.models.gan import GAN
-from gankit.models.recipe import Phase, Recipe, Step
+from gankit.models.inputs import Input, Noise
+from gankit.models.recipe import DataSize, OptimizerSpec, Phase, Progress, Recipe, Step, Stream
+from gankit.models.registry import build_recipe, recipe_class, recipes
 
-RECIPES: dict[str, type[Recipe]] = {cls.name: cls for cls in (GAN, DCGAN, LSGAN)}
-
-
-def recipe_class(name: str) -> type[Recipe]:
-    if name not in RECIPES:
-        raise ConfigError(f"unknown model {name!r}{closest(name, list(RECIPES))}; models: {', '.join(RECIPES)}")
-    return RECIPES[name]
-
-
-__all__ = ["RECIPES", "Phase", "Recipe", "Step", "recipe_class"]
+__all__ = ["DataSize", "Input", "Noise", "OptimizerSpec", "Phase", "Progress", "Recipe", "Step", "Stream",
+           "build_recipe", "recipe_class", "recipes"]

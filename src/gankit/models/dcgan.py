@@ -20,8 +20,8 @@ class DCGAN(AdversarialRecipe):
     description = "DCGAN: strided-conv D, fractional-strided-conv G, BatchNorm, ReLU/LeakyReLU, Tanh"
     Options = DCGANOptions
 
-    def __init__(self, options: DCGANOptions, data_shape, num_classes, train):
-        super().__init__(options, data_shape, num_classes, train)
+    def __init__(self, options: DCGANOptions, data, train):
+        super().__init__(options, data, train)
         channels, size = self.square_images()
         self.nets["G"] = DCGANGenerator(options.latent_dim, channels, size, options.g_base)
         self.nets["D"] = DCGANDiscriminator(channels, size, options.d_base)

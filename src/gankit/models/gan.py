@@ -3,7 +3,7 @@
 Networks: ``gankit.nn.mlp``. Training is Algorithm 1 of the paper: ``train.k`` discriminator
 steps, each on a fresh minibatch of noise and of data, then one generator step. The generator
 loss is the minimax ``E[log(1 - D(G(z)))]`` or the non-saturating ``-E[log D(G(z))]``
-(``train.loss``); least squares also works.
+(``train.loss``); any registered loss works.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gankit import losses
+from gankit.losses import get_loss
 from gankit.models.recipe import Phase, Recipe, Step
 from gankit.nn.mlp import MLPDiscriminator, MLPGenerator
 
@@ -30,25 +30,29 @@ class AdversarialRecipe(Recipe):
         k = self.train_config.k
         shared = ("G",) if k == 1 else ()
         return [Phase("D", trains="D", repeats=k, keeps_graph_of=shared),
-                Phase("G", trains="G", uses_real=False)]
+                Phase("G", trains="G", draws=())]
+
+    @functools.cached_property
+    def adversarial_loss(self):
+        return get_loss(self.train_config.loss)
 
     def loss(self, phase: str, step: Step):
-        kind = self.train_config.loss
+        adversarial = self.adversarial_loss
         D = self.net("D")
         if phase == "D":
-            z = step.randn(step.real.shape[0], self.latent_dim)
-            fake = self.net("G")(z)
+            real = step.batch["x"]
+            fake = self.generate(self.draw_inputs(len(real), step.noise), self.net("G"))
             if self.train_config.k == 1:
                 step.shared["fake"] = fake
-            real_out, fake_out = self.discriminate(D, step.real, fake.detach())
-            loss = losses.discriminator_loss(kind, real_out, fake_out, self.train_config.real_label)
+            real_out, fake_out = self.discriminate(D, real, fake.detach())
+            loss = adversarial.d_loss(real_out, fake_out, self.train_config.real_label)
             return loss, {"d_loss": loss.detach(),
-                          "D(x)": losses.discriminator_score(kind, real_out).mean().detach(),
-                          "D(G(z))": losses.discriminator_score(kind, fake_out).mean().detach()}
+                          "D(x)": adversarial.score(real_out).mean().detach(),
+                          "D(G(z))": adversarial.score(fake_out).mean().detach()}
         fake = step.shared.pop("fake", None)
         if fake is None:
-            fake = self.net("G")(step.randn(self.train_config.batch_size, self.latent_dim))
-        loss = losses.generator_loss(kind, D(fake))
+            fake = self.generate(self.draw_inputs(self.train_config.batch_size, step.noise), self.net("G"))
+        loss = adversarial.g_loss(D(fake))
         return loss, {"g_loss": loss.detach()}
 
     def discriminate(self, D, real, fake):
@@ -65,8 +69,8 @@ class AdversarialRecipe(Recipe):
     def batch_dependent_d(self) -> bool:
         return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.nets["D"].modules())
 
-    def generate(self, z, labels=None, generator=None):
-        return (generator or self.nets["G"])(z)
+    def generate(self, inputs, net=None):
+        return (net or self.nets["G"])(inputs["z"])
 
 
 @dataclass
@@ -84,9 +88,9 @@ class GAN(AdversarialRecipe):
     description = "vanilla GAN: the lecture's MLP G/D (LeakyReLU, Dropout 0.1, Tanh), BCE, Algorithm 1"
     Options = GANOptions
 
-    def __init__(self, options: GANOptions, data_shape, num_classes, train):
-        super().__init__(options, data_shape, num_classes, train)
-        is_image = len(data_shape) == 3
-        self.nets["G"] = MLPGenerator(options.latent_dim, options.g_widths, data_shape, options.slope,
+    def __init__(self, options: GANOptions, data, train):
+        super().__init__(options, data, train)
+        is_image = len(self.data_shape) == 3
+        self.nets["G"] = MLPGenerator(options.latent_dim, options.g_widths, self.data_shape, options.slope,
                                       options.dropout, options.g_batchnorm, tanh=is_image)
-        self.nets["D"] = MLPDiscriminator(data_shape, options.d_widths, options.slope, options.dropout)
+        self.nets["D"] = MLPDiscriminator(self.data_shape, options.d_widths, options.slope, options.dropout)

@@ -1,22 +1,91 @@
 """The Recipe: the seam between one GAN family and the generic Trainer.
 
-A recipe builds its networks, lists its training phases, returns the loss of a phase for a batch,
-and generates samples. The Trainer owns everything else (optimisers, precision, DDP, EMA,
-checkpoints, logging, sample grids), so a new family is one file in ``gankit/models`` that
-subclasses ``Recipe`` and never touches the Trainer. NVlabs' stylegan2-ada-pytorch splits its
-training the same way (``loss.accumulate_gradients(phase, ...)`` vs ``training_loop.py``).
+A recipe declares what it needs and computes its losses; the Trainer owns everything generic
+(optimisers, precision, DDP, EMA, checkpoints, logging, sample grids). A recipe declares
+
+* its data streams (:class:`Stream`): one by default, the dataset of ``--data``; CycleGAN two;
+* its networks, in ``self.nets`` (the generator under ``"G"``), and any state that must survive a
+  resume (image pools, running averages) as modules or buffers of the recipe itself;
+* its optimisers (:class:`OptimizerSpec`): which networks each steps, with which learning rate,
+  betas and schedule;
+* its phases (:class:`Phase`): Algorithm 1 is ``D`` k times, then ``G``; a phase can step several
+  optimisers, run every N iterations with a gain (lazy regularisation), and draw batches;
+* its generator's inputs (:class:`~gankit.models.inputs.Input`): latents, labels, codes, a
+  conditioning image; sampling everywhere goes through them;
+
+and computes the loss of a phase from a :class:`Step`. A new family is one file in
+``gankit/models`` that never touches the Trainer. NVlabs' stylegan2-ada-pytorch splits training
+the same way (``loss.accumulate_gradients(phase, ...)`` vs ``training_loop.py``).
 """
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 import torch
 from torch import nn
 
-from gankit.config import TrainConfig
+from gankit.config import RunConfig, TrainConfig
+from gankit.data.catalog import DatasetInfo
+from gankit.models.inputs import Input, Noise, draw_inputs
+from gankit.models.registry import register
+
+Batch = dict[str, torch.Tensor]  # named tensors of one batch: "x", "y", a paired image, a mask, ...
+MAIN_STREAM = "real"
+GRID_SIZE = 64  # images in the Trainer's sample grids (8 x 8); one row per class for labelled ones
+GRID_COLUMNS = 8
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A source of batches for a recipe.
+
+    Attributes
+    ----------
+    data : a dataset name (``fashion-mnist``, ``folder:PATH``, ...) or a function ``split ->
+        ImageSet`` for data a recipe derives itself (paired views, masks). ``data.size``,
+        ``data.channels``, ``data.root`` and ``data.store`` apply to named datasets.
+    batch_size : examples per batch and process; None takes ``train.batch_size``.
+    """
+
+    data: str | Callable[[str], Any]
+    batch_size: int | None = None
+
+
+@dataclass(frozen=True)
+class DataSize:
+    """A stream's batch size and image resolution from some point of training on (None: unchanged).
+
+    The resolution serves the stored images average-pooled to ``resolution`` x ``resolution``
+    (Progressive GAN's growing); it must not exceed the stored size.
+    """
+
+    batch_size: int | None = None
+    resolution: int | None = None
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One optimiser and what it steps.
+
+    Attributes
+    ----------
+    nets : the networks whose parameters it owns: names in ``recipe.nets`` or dotted paths to
+        sub-modules (``"G.mapping"``). A parameter belongs to at most one optimiser.
+    lr : the learning rate (``Recipe.optimizers`` gives ``train.lr_g`` to the generator and
+        ``train.lr_d`` to every other network by default).
+    betas : Adam's betas; None takes ``train.betas``.
+    schedule : a function of :class:`Progress` giving the learning-rate multiplier (e.g. a linear
+        decay); None keeps it constant. It is a pure function of the progress, which the
+        checkpoint holds, so a resumed run continues the same schedule.
+    """
+
+    nets: tuple[str, ...]
+    lr: float
+    betas: tuple[float, float] | None = None
+    schedule: Callable[["Progress"], float] | None = None
 
 
 @dataclass(frozen=True)
@@ -25,46 +94,98 @@ class Phase:
 
     Attributes
     ----------
-    name : the phase's name, passed back to ``Recipe.loss`` ("D", "G", ...).
-    trains : the network whose optimiser steps; every other network is frozen during the phase.
+    name : passed back to ``Recipe.loss`` ("D", "G", ...).
+    trains : the optimisers (by name, see ``Recipe.optimizers``) stepped after this phase's loss;
+        every network they do not own is frozen during the phase.
     repeats : how many times the phase runs per iteration (Algorithm 1's k for "D").
-    uses_real : whether the phase needs a batch of real data (the generator phase of a plain GAN
-        does not, and drawing one would advance the data epoch for nothing).
+    draws : the streams a batch is drawn from before each repeat (``step.batch``); the generator
+        phase of a plain GAN draws none, so it does not advance the data epoch for nothing.
+    every : run only on iterations that are a multiple of this (lazy regularisation).
+    gain : the loss is multiplied by this before the backward pass (``every`` for lazy
+        regularisation, so the penalty keeps its weight on average).
     keeps_graph_of : networks left differentiable although not trained here, because a later
         phase of the same iteration backpropagates through an output computed now (with k = 1
         the generator pass of the D phase is reused by the G phase).
     """
 
     name: str
-    trains: str
+    trains: str | tuple[str, ...]
     repeats: int = 1
-    uses_real: bool = True
+    draws: tuple[str, ...] = (MAIN_STREAM,)
+    every: int = 1
+    gain: float = 1.0
     keeps_graph_of: tuple[str, ...] = ()
+
+    @property
+    def optimizers(self) -> tuple[str, ...]:
+        return (self.trains,) if isinstance(self.trains, str) else tuple(self.trains)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where training stands, for schedules.
+
+    Attributes
+    ----------
+    iteration : iterations completed before the current one.
+    images : real examples drawn so far, over all streams and ranks.
+    fraction : the fraction of the training budget used (by the limit nearest to stopping);
+        0 when the run has no budget to measure against.
+    """
+
+    iteration: int = 0
+    images: int = 0
+    fraction: float = 0.0
 
 
 @dataclass
 class Step:
-    """What a phase's loss may read: the real batch and the random draws of this iteration.
+    """What a phase's loss may read: its batches, the progress and the seeded random draws.
 
     ``shared`` lives for one iteration, so one phase can hand a forward pass to the next.
-    ``randn``/``randint`` draw from the Trainer's seeded latent stream; under DDP they draw the
-    global batch and return this rank's rows, so 2 ranks x B see exactly the latents of 1 x 2B.
     """
 
-    real: torch.Tensor | None
-    labels: torch.Tensor | None
-    randn: Callable[..., torch.Tensor]
-    randint: Callable[..., torch.Tensor]
+    batches: dict[str, Batch]
+    progress: Progress
+    noise: Noise
+    reader: Callable[[str], Batch]
     shared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def batch(self) -> Batch:
+        """The batch drawn for this phase (from its first stream)."""
+        if not self.batches:
+            raise RuntimeError("this phase draws no data: declare Phase(..., draws=('real',))")
+        return next(iter(self.batches.values()))
+
+    def next_batch(self, stream: str = MAIN_STREAM) -> Batch:
+        """Draw one more batch from ``stream`` (e.g. fresh real data for an unrolled discriminator)."""
+        return self.reader(stream)
+
+    def randn(self, n: int, *shape: int) -> torch.Tensor:
+        return self.noise.randn(n, *shape)
+
+    def rand(self, n: int, *shape: int) -> torch.Tensor:
+        return self.noise.rand(n, *shape)
+
+    def randint(self, high: int, n: int, *shape: int) -> torch.Tensor:
+        return self.noise.randint(high, n, *shape)
 
 
 class Recipe(nn.Module, abc.ABC):
     """Base class of a GAN family.
 
-    Subclasses set ``name``, ``description``, ``Options`` (a dataclass of ``model.*`` options) and
-    ``train_defaults`` (``train.*`` values this family prefers, e.g. its loss), put their
-    networks in ``self.nets`` (the generator under ``"G"``) and implement ``phases``, ``loss``
-    and ``generate``.
+    Subclasses set ``name`` (which registers them), ``description``, ``Options`` (a dataclass of
+    ``model.*`` options) and ``train_defaults`` (``train.*`` values the family prefers, e.g. its
+    loss); put their networks in ``self.nets`` (the generator under ``"G"``); and implement
+    ``phases``, ``loss`` and ``generate``. Everything else has a default to override.
+
+    Parameters
+    ----------
+    options : the ``Options`` dataclass with the run's ``model.*`` values.
+    data : stream name -> the :class:`~gankit.data.catalog.DatasetInfo` of its data as served
+        (``data_shape`` and ``num_classes`` are the first stream's).
+    train : the run's ``train.*`` configuration.
     """
 
     name: ClassVar[str]
@@ -72,21 +193,85 @@ class Recipe(nn.Module, abc.ABC):
     Options: ClassVar[type]
     train_defaults: ClassVar[dict[str, Any]] = {}
     generator_name: ClassVar[str] = "G"
-    conditional: ClassVar[bool] = False  # True when generate() uses class labels
 
-    def __init__(self, options: Any, data_shape: tuple[int, ...], num_classes: int | None, train: TrainConfig):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:  # a concrete family; shared bases leave the name out
+            register(cls)
+
+    def __init__(self, options: Any, data: Mapping[str, DatasetInfo], train: TrainConfig):
         super().__init__()
+        if not data:
+            raise ValueError("a recipe needs at least one data stream")
         self.options = options
-        self.data_shape = tuple(data_shape)
-        self.num_classes = num_classes
+        self.data = dict(data)
+        main = next(iter(self.data.values()))
+        self.data_shape = main.shape
+        self.num_classes = main.num_classes
         self.train_config = train
         self.nets = nn.ModuleDict()
-        # Under DDP the Trainer puts the wrapped copy of the network a phase trains here.
+        # Under DDP the Trainer puts the wrapped copies of the networks a phase trains here.
         self.active: dict[str, nn.Module] = {}
 
+    # --- the seam: what every family defines --------------------------------------------------
+    @abc.abstractmethod
+    def phases(self) -> list[Phase]:
+        """The phases of one iteration, in order."""
+
+    @abc.abstractmethod
+    def loss(self, phase: str, step: Step) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The scalar loss of ``phase`` and detached statistics to log (name -> 0-d tensor)."""
+
+    @abc.abstractmethod
+    def generate(self, inputs: dict[str, torch.Tensor], net: nn.Module | None = None) -> torch.Tensor:
+        """Samples in the data's range from the generator's ``inputs`` (with ``net``, e.g. the EMA copy)."""
+
+    # --- declarations with defaults -----------------------------------------------------------
+    @classmethod
+    def streams(cls, cfg: RunConfig, options: Any) -> dict[str, Stream]:
+        """The data streams, by name; the first is the main one. Default: ``--data`` as "real"."""
+        return {MAIN_STREAM: Stream(cfg.data.name)}
+
+    def optimizers(self) -> dict[str, OptimizerSpec]:
+        """One optimiser per network that a phase trains: the generator's at ``train.lr_g``, the others at ``train.lr_d``."""
+        t = self.train_config
+        names = dict.fromkeys(name for phase in self.phases() for name in phase.optimizers)
+        return {name: OptimizerSpec((name,), lr=t.lr_g if name == self.generator_name else t.lr_d)
+                for name in names}
+
+    def inputs(self) -> tuple[Input, ...]:
+        """The generator's inputs. Default: a standard normal latent ``z`` of ``latent_dim``."""
+        return (Input("z", (self.latent_dim,)),)
+
+    def data_schedule(self, progress: Progress) -> dict[str, DataSize]:
+        """Batch size and resolution of each stream from now on; default: as configured, always."""
+        return {}
+
+    # --- helpers shared by all families -------------------------------------------------------
     def net(self, name: str) -> nn.Module:
         """The network to call in the current phase (its DDP wrapper while it is being trained)."""
         return self.active.get(name) or self.nets[name]
+
+    @property
+    def latent_dim(self) -> int:
+        return self.options.latent_dim
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the generator takes a class label ``y``."""
+        return any(spec.is_label for spec in self.inputs())
+
+    def draw_inputs(self, n: int, noise: Noise, **given: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Generator inputs for ``n`` samples: given ones checked, the rest drawn from ``noise``."""
+        return draw_inputs(self.inputs(), n, noise, given)
+
+    def grid_inputs(self, noise: Noise) -> tuple[dict[str, torch.Tensor], int]:
+        """Inputs of a sample grid and its row length: 8 x 8, or one row of 8 per class."""
+        label = next((spec for spec in self.inputs() if spec.is_label), None)
+        if label is None:
+            return self.draw_inputs(GRID_SIZE, noise), GRID_COLUMNS
+        y = torch.arange(label.classes).repeat_interleave(GRID_COLUMNS)
+        return self.draw_inputs(len(y), noise, y=y), GRID_COLUMNS
 
     def square_images(self) -> tuple[int, int]:
         """(channels, size) of the data, for convolutional families that need square images."""
@@ -97,26 +282,3 @@ class Recipe(nn.Module, abc.ABC):
         if height != width:
             raise ValueError(f"{self.name} needs square images, got {height}x{width}; set data.size")
         return channels, height
-
-    @property
-    def latent_dim(self) -> int:
-        return self.options.latent_dim
-
-    # --- the seam -------------------------------------------------------------------------
-    @abc.abstractmethod
-    def phases(self) -> list[Phase]:
-        """The phases of one iteration, in order."""
-
-    @abc.abstractmethod
-    def loss(self, phase: str, step: Step) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The scalar loss of ``phase`` and detached statistics to log (name -> 0-d tensor)."""
-
-    @abc.abstractmethod
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None,
-                 generator: nn.Module | None = None) -> torch.Tensor:
-        """Samples in the data's range from latents ``z`` (with ``generator``, e.g. the EMA copy)."""
-
-    # --- sampling helpers shared by all families ------------------------------------------
-    def sample_latents(self, n: int, generator: torch.Generator | None = None,
-                       device: torch.device | str = "cpu") -> torch.Tensor:
-        return torch.randn(n, self.latent_dim, generator=generator).to(device)

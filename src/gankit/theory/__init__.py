@@ -18,7 +18,6 @@ when D confidently rejects the fakes (D near 0) and the minimax one does not.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -45,8 +44,8 @@ from gankit.theory.optimal_d import (
 )
 from gankit.theory.toy_gan import GAN_K, generator_density, jsd_on_grid, train_gan_1d
 
-__all__ = ["add_arguments", "affine_generator", "c_of_g", "dstar_error", "fit_discriminator", "format_report", "jsd",
-           "main", "optimal_discriminator", "quadrature_table", "run_theory", "single_thread", "value_of_d"]
+__all__ = ["affine_generator", "c_of_g", "dstar_error", "fit_discriminator", "format_report", "jsd",
+           "optimal_discriminator", "quadrature_table", "run_theory", "single_thread", "value_of_d"]
 
 
 FROZEN_PG = Normal1D(3.0, 1.0)
@@ -124,20 +123,3 @@ def format_report(res: dict) -> str:
     if "figures" in res:
         lines += ["", "Figures:"] + [f"  {k:<8} {v}" for k, v in res["figures"].items()]
     return "\n".join(lines)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--out", default="theory", help="directory for the figures (default: ./theory)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--steps", type=int, default=2000, help="Algorithm 1 iterations for Figure 1 (default: 2000)")
-    parser.add_argument("--dstar-steps", type=int, default=3000,
-                        help="D training steps against the frozen G (default: 3000)")
-    parser.add_argument("--quiet", action="store_true", help="no progress messages")
-    return parser
-
-
-def main(args: argparse.Namespace) -> int:
-    res = run_theory(args.out, seed=args.seed, steps=args.steps, dstar_steps=getattr(args, "dstar_steps", 3000),
-                     progress=not getattr(args, "quiet", False))
-    print(format_report(res))
-    return 0

@@ -1,8 +1,12 @@
 """Checkpoints: ``checkpoints/step_XXXXXXXX/{weights.safetensors, state.pt}``.
 
-Weights (every network, and the generator EMA under ``ema.``) go to safetensors so they load
-without unpickling; everything needed to continue exactly (step, optimiser states, RNG states,
-the data sampler, elapsed time) goes to ``state.pt``. A checkpoint is written into a temporary
+The whole recipe is saved: its state dict holds the networks (``nets.<name>.*``) and whatever
+else the recipe keeps as modules or buffers (an image pool, a parameter average, a running mean);
+its tensors go to safetensors with the generator EMA under ``ema.``, so they load without
+unpickling, and the few non-tensor entries (``get_extra_state``) go to ``state.pt`` under
+``"recipe"``. Everything else needed to continue exactly (step, progress, optimiser states, RNG
+states, the data streams, elapsed time) goes to ``state.pt`` too. This module is the only place
+that knows this key layout. A checkpoint is written into a temporary
 folder and renamed into place, so a crash mid-write never leaves a half checkpoint behind.
 """
 
@@ -48,6 +52,34 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+EMA_PREFIX = "ema."
+
+
+def pack_recipe(recipe: torch.nn.Module, ema: torch.nn.Module | None = None) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(tensors for weights.safetensors, non-tensor recipe state for state.pt)."""
+    tensors, extra = {}, {}
+    for key, value in recipe.state_dict().items():
+        (tensors if isinstance(value, torch.Tensor) else extra)[key] = value
+    if ema is not None:
+        tensors.update({EMA_PREFIX + k: v for k, v in ema.state_dict().items()})
+    return tensors, extra
+
+
+def unpack_recipe(recipe: torch.nn.Module, weights: dict[str, torch.Tensor], extra: dict[str, Any],
+                  ema: torch.nn.Module | None = None) -> None:
+    """Load what :func:`pack_recipe` saved; a checkpoint without EMA weights starts the EMA at G."""
+    own = {k: v for k, v in weights.items() if not k.startswith(EMA_PREFIX)}
+    recipe.load_state_dict({**own, **extra})
+    if ema is not None:
+        saved = ema_weights(weights)
+        ema.load_state_dict(saved or recipe.nets[recipe.generator_name].state_dict())
+
+
+def ema_weights(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The generator EMA's weights in a checkpoint's tensors (empty when the run kept none)."""
+    return {k[len(EMA_PREFIX):]: v for k, v in weights.items() if k.startswith(EMA_PREFIX)}
 
 
 def save_checkpoint(run_dir: Path, step: int, weights: dict[str, torch.Tensor], state: dict[str, Any],

@@ -17,24 +17,27 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from gankit import losses
-from gankit.config import ConfigError, RunConfig, apply_overrides, save_yaml
+from gankit.config import ConfigError, RunConfig, save_yaml
 from gankit.data import DeviceDataset, load_dataset
-from gankit.models import Step, recipe_class
+from gankit.models import Noise, Progress, Step
+from gankit.models.recipe import OptimizerSpec
+from gankit.models.registry import build_recipe, recipe_class, recipe_options
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed
 from gankit.train.ema import EMA
 from gankit.viz.grid import save_grid
 from gankit.viz.plots import plot_losses, plot_points
 
-SAMPLE_GRID_SIZE = 64
+TOY_PLOT_POINTS = 2000
 
 
 @dataclass
@@ -48,17 +51,9 @@ class TrainResult:
     interrupted: bool
 
 
-def build_recipe(cfg: RunConfig, data_shape: tuple[int, ...], num_classes: int | None):
-    """The recipe of ``cfg.model`` with its ``model.*`` options checked."""
-    cls = recipe_class(cfg.model)
-    options = cls.Options()
-    apply_overrides(cfg, {f"model.{k}": v for k, v in cfg.options.items()}, options)
-    return cls(options, data_shape, num_classes, cfg.train)
-
-
 def check_train_config(cfg: RunConfig) -> None:
     t = cfg.train
-    losses.check_loss_name(t.loss)
+    losses.get_loss(t.loss)
     problems = []
     if t.precision not in ("fp32", "bf16"):
         problems.append(f"train.precision must be fp32 or bf16, got {t.precision!r}")
@@ -84,19 +79,25 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def make_optimizer(params: list[nn.Parameter], lr: float, cfg: RunConfig, device: torch.device):
+def make_optimizer(params: list[nn.Parameter], spec: OptimizerSpec, cfg: RunConfig):
+    """The optimiser of ``train.optimizer`` with the spec's learning rate and betas (or the run's)."""
     t = cfg.train
+    betas = tuple(spec.betas or t.betas)
     # The fused kernels (one launch for all tensors) exist for Adam and SGD on CPU and CUDA in
     # recent torch; foreach is the fallback. Both give the same arithmetic as the plain loop.
-    kwargs: dict[str, Any] = {"fused": True}
-    try:
-        if t.optimizer == "adam":
-            return torch.optim.Adam(params, lr=lr, betas=tuple(t.betas), **kwargs)
-        return torch.optim.SGD(params, lr=lr, momentum=t.momentum, **kwargs)
-    except (RuntimeError, TypeError):
-        if t.optimizer == "adam":
-            return torch.optim.Adam(params, lr=lr, betas=tuple(t.betas), foreach=True)
-        return torch.optim.SGD(params, lr=lr, momentum=t.momentum, foreach=True)
+    for kwargs in ({"fused": True}, {"foreach": True}):
+        try:
+            if t.optimizer == "adam":
+                return torch.optim.Adam(params, lr=spec.lr, betas=betas, **kwargs)
+            return torch.optim.SGD(params, lr=spec.lr, momentum=t.momentum, **kwargs)
+        except (RuntimeError, TypeError):
+            continue
+    raise RuntimeError(f"could not build a {t.optimizer} optimiser")
+
+
+def stream_seed(seed: int, position: int) -> int:
+    """The main stream keeps the run's seed (the sampling of single-stream runs never changes)."""
+    return seed if position == 0 else seed + 1_000_003 * position
 
 
 class StopRequest:
@@ -132,13 +133,17 @@ class Trainer:
         is only continued with ``resume=True``, so a finished run is never overwritten.
     resume : continue from the newest checkpoint in ``run_dir``, exactly where it stopped.
     progress : show a tqdm progress bar.
+    on_iteration : called with the Trainer after every iteration of ``fit()`` (e.g. to take
+        snapshots for a figure); it must not change the training state.
     """
 
-    def __init__(self, cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True):
+    def __init__(self, cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True,
+                 on_iteration: Callable[["Trainer"], None] | None = None):
         check_train_config(cfg)
         self.cfg, t = cfg, cfg.train
         self.run_dir = Path(run_dir)
-        self.progress = progress
+        self.progress_bar = progress
+        self.on_iteration = on_iteration
         existing = ckpt.latest_checkpoint(self.run_dir)
         if resume and existing is None:
             raise FileNotFoundError(f"--resume: no checkpoint in {self.run_dir}/checkpoints; "
@@ -151,31 +156,31 @@ class Trainer:
         self.device = distributed.device_for(t.device, self.world)
         torch.manual_seed(t.seed)  # the same initial weights on every rank
 
-        data = load_dataset(cfg.data.name, "train", cfg.data.root, cfg.data.size, cfg.data.channels)
-        self.real_points = None if data.is_image else data.x[:2000]
-        self.data = DeviceDataset(data, self.device, t.batch_size, t.seed, self.world.rank, self.world.size)
-        self.recipe = build_recipe(cfg, self.data.shape, data.num_classes).to(self.device)
+        infos, sources = self.open_streams(cfg)
+        self.recipe = build_recipe(cfg, infos).to(self.device)
         self.phases = self.recipe.phases()
+        self.optimizer_specs = self.recipe.optimizers()
+        self.check_recipe()
         self.prepare_networks()
         if self.world.distributed:  # but each rank its own dropout masks
             torch.manual_seed(t.seed + self.world.rank)
 
-        trained = {p.trains for p in self.phases}
+        self.optimizers = {name: make_optimizer(self.parameters_of(spec), spec, cfg)
+                           for name, spec in self.optimizer_specs.items()}
+        self.scheduled = {name: spec for name, spec in self.optimizer_specs.items() if spec.schedule is not None}
         gen = self.recipe.generator_name
-        self.optimizers = {name: make_optimizer(list(self.recipe.nets[name].parameters()),
-                                                t.lr_g if name == gen else t.lr_d, cfg, self.device)
-                           for name in sorted(trained)}
         self.ema = EMA(self.recipe.nets[gen], t.ema) if t.ema > 0 else None
         # The latent stream is its own seeded generator (not the global RNG that dropout uses), so
         # every rank draws the same global batch and a resumed run continues the same stream.
-        self.noise = torch.Generator().manual_seed(t.seed)
-        self.fixed_z = self.recipe.sample_latents(SAMPLE_GRID_SIZE, torch.Generator().manual_seed(t.seed + 1),
-                                                  self.device)
+        self.noise = Noise(torch.Generator().manual_seed(t.seed), self.device, self.world.rank, self.world.size)
+        self.grid_inputs, self.grid_columns = self.recipe.grid_inputs(Noise.seeded(t.seed + 1, self.device))
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=t.precision == "bf16")
         if t.precision == "bf16" and self.device.type == "cpu" and not cpu_has_bf16():
             warnings.warn("--precision bf16 on a CPU without AVX512-BF16 or AMX is emulated and slower than "
                           "fp32 (0.5-0.9x in benchmarks/RESULTS.md); use fp32 here", stacklevel=2)
-        self.step, self.elapsed = 0, 0.0
+        self.step, self.images, self.elapsed = 0, 0, 0.0
+        self.target: int | None = None
+        self.budget_s: float | None = None
         self.last_saved: tuple[int, Path] | None = None
         if resume:
             self.load(existing)
@@ -183,11 +188,76 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "samples").mkdir(exist_ok=True)
             saved = cfg.to_dict()
-            saved["resolved"] = {"data_shape": list(self.data.shape), "num_classes": data.num_classes,
-                                 "world_size": self.world.size, "data_source": data.source}
+            main = next(iter(infos.values()))
+            saved["resolved"] = {"data_shape": list(main.shape), "num_classes": main.num_classes,
+                                 "world_size": self.world.size, "data_source": sources[0],
+                                 "streams": {name: info.to_dict() for name, info in infos.items()}}
             save_yaml(saved, self.run_dir / "config.yaml")
 
     # --- set-up ------------------------------------------------------------------------------
+    def open_streams(self, cfg: RunConfig):
+        """Load every stream the recipe declares onto the device; (infos by stream, data sources)."""
+        t, d = cfg.train, cfg.data
+        specs = recipe_class(cfg.model).streams(cfg, recipe_options(cfg))
+        self.streams: dict[str, DeviceDataset] = {}
+        self.stream_batch_sizes: dict[str, int] = {}
+        infos, sources = {}, []
+        for position, (name, spec) in enumerate(specs.items()):
+            if callable(spec.data):
+                data = spec.data("train")
+            else:
+                data = load_dataset(spec.data, "train", d.root, d.size, d.channels, store=d.store)
+            batch_size = spec.batch_size or t.batch_size
+            self.streams[name] = DeviceDataset(data, self.device, batch_size, stream_seed(t.seed, position),
+                                               self.world.rank, self.world.size)
+            self.stream_batch_sizes[name] = batch_size
+            infos[name] = data.info
+            sources.append(data.source)
+            if position == 0:
+                self.real_points = None if data.is_image else np.asarray(data.x[:TOY_PLOT_POINTS])
+        self.main_stream = next(iter(specs))
+        return infos, sources
+
+    def check_recipe(self) -> None:
+        """Say which declaration of the recipe is inconsistent, before anything trains."""
+        r, problems = self.recipe, []
+        for phase in self.phases:
+            for name in phase.optimizers:
+                if name not in self.optimizer_specs:
+                    problems.append(f"phase {phase.name!r} trains optimiser {name!r}, which optimizers() does not "
+                                    f"declare (it declares {', '.join(self.optimizer_specs) or 'none'})")
+            for name in phase.draws:
+                if name not in self.streams:
+                    problems.append(f"phase {phase.name!r} draws from stream {name!r}; the streams are "
+                                    f"{', '.join(self.streams)}")
+            for name in phase.keeps_graph_of:
+                if name not in r.nets:
+                    problems.append(f"phase {phase.name!r} keeps the graph of {name!r}, which is not in nets")
+            if phase.repeats < 1 or phase.every < 1:
+                problems.append(f"phase {phase.name!r}: repeats and every must be at least 1")
+        for name, spec in self.optimizer_specs.items():
+            for path in spec.nets:
+                try:
+                    r.nets.get_submodule(path)
+                except AttributeError:
+                    problems.append(f"optimiser {name!r} steps {path!r}, which is not a network of the recipe "
+                                    f"(nets: {', '.join(r.nets)})")
+        if problems:
+            raise ConfigError(f"recipe {r.name!r}: " + "; ".join(problems))
+
+    def parameters_of(self, spec: OptimizerSpec) -> list[nn.Parameter]:
+        params = [p for path in spec.nets for p in self.recipe.nets.get_submodule(path).parameters()]
+        owned = getattr(self, "_owned", set())
+        if any(id(p) in owned for p in params):
+            raise ConfigError(f"recipe {self.recipe.name!r}: a parameter of {spec.nets} belongs to two optimisers; "
+                              "name disjoint sub-modules (e.g. 'G.mapping' and 'G.synthesis')")
+        self._owned = owned | {id(p) for p in params}
+        return params
+
+    def stepped_networks(self, phase) -> set[str]:
+        """The top-level networks whose parameters a phase's optimisers step."""
+        return {path.split(".")[0] for name in phase.optimizers for path in self.optimizer_specs[name].nets}
+
     def prepare_networks(self) -> None:
         t, nets = self.cfg.train, self.recipe.nets
         if self.world.distributed and t.sync_batchnorm and self.device.type != "cuda":
@@ -202,46 +272,75 @@ class Trainer:
         if t.compile:
             for net in nets.values():
                 net.compile()
+        self.stepped = {phase.name: self.stepped_networks(phase) for phase in self.phases}
+        # The networks a phase differentiates: those it steps, and those whose graph it keeps.
+        self.live = {phase.name: self.stepped[phase.name] | set(phase.keeps_graph_of) for phase in self.phases}
         self.wrapped: dict[str, nn.Module] = {}
         if self.world.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            names = {p.trains for p in self.phases} | {n for p in self.phases for n in p.keeps_graph_of}
+            names = set().union(*self.live.values())
             # Sorted: every rank must build its DDP wrappers (and their collectives) in one order.
             self.wrapped = {name: DistributedDataParallel(nets[name], device_ids=ids) for name in sorted(names)}
 
-    def randn(self, n: int, *shape: int) -> torch.Tensor:
-        full = torch.randn((n * self.world.size, *shape), generator=self.noise)
-        return full[self.world.rank * n:(self.world.rank + 1) * n].to(self.device, non_blocking=True)
-
-    def randint(self, high: int, n: int, *shape: int) -> torch.Tensor:
-        full = torch.randint(high, (n * self.world.size, *shape), generator=self.noise)
-        return full[self.world.rank * n:(self.world.rank + 1) * n].to(self.device, non_blocking=True)
-
     # --- one iteration -----------------------------------------------------------------------
+    def draw(self, stream: str):
+        """The next batch of ``stream``, counted in the progress."""
+        data = self.streams[stream]
+        self.images += data.global_batch
+        return data.next()
+
+    def current_progress(self) -> Progress:
+        fractions = []
+        if self.target:
+            fractions.append(self.step / self.target)
+        if self.budget_s:
+            fractions.append(self.elapsed / self.budget_s)
+        return Progress(self.step, self.images, min(1.0, max(fractions, default=0.0)))
+
+    def apply_schedules(self, progress: Progress) -> None:
+        for name, size in self.recipe.data_schedule(progress).items():
+            stream = self.streams[name]
+            if size.batch_size is not None and size.batch_size != stream.batch_size:
+                stream.batch_size = size.batch_size
+            if size.resolution is not None and size.resolution != stream.resolution:
+                stream.set_resolution(size.resolution)
+        for name, spec in self.scheduled.items():
+            lr = spec.lr * spec.schedule(progress)
+            for group in self.optimizers[name].param_groups:
+                group["lr"] = lr
+
     def enter_phase(self, phase) -> None:
-        live = {phase.trains, *phase.keeps_graph_of}
+        live = self.live[phase.name]
         for name, net in self.recipe.nets.items():
             net.requires_grad_(name in live)
         self.recipe.active = {name: self.wrapped[name] for name in live if name in self.wrapped}
 
     def iteration(self, totals: dict[str, torch.Tensor], counts: dict[str, int]) -> None:
-        step = Step(real=None, labels=None, randn=self.randn, randint=self.randint)
+        progress = self.current_progress()
+        self.apply_schedules(progress)
+        step = Step({}, progress, self.noise, self.draw)
+        generator = self.recipe.generator_name
         for phase in self.phases:
+            if self.step % phase.every:
+                continue
+            optimizers = [self.optimizers[name] for name in phase.optimizers]
             for _ in range(phase.repeats):
-                if phase.uses_real:
-                    step.real, step.labels = self.data.next()
+                step.batches = {name: self.draw(name) for name in phase.draws}
                 self.enter_phase(phase)
                 with self.autocast:
                     loss, stats = self.recipe.loss(phase.name, step)
-                optimizer = self.optimizers[phase.trains]
-                optimizer.zero_grad(set_to_none=True)
+                if phase.gain != 1.0:
+                    loss = loss * phase.gain
+                for optimizer in optimizers:
+                    optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                optimizer.step()
+                for optimizer in optimizers:
+                    optimizer.step()
                 for key, value in stats.items():
                     totals[key] = totals[key] + value if key in totals else value.clone()
                     counts[key] = counts.get(key, 0) + 1
-            if self.ema is not None and phase.trains == self.recipe.generator_name:
-                self.ema.update(self.recipe.nets[phase.trains])
+            if self.ema is not None and generator in self.stepped[phase.name]:
+                self.ema.update(self.recipe.nets[generator])
         self.step += 1
 
     # --- the loop ----------------------------------------------------------------------------
@@ -250,35 +349,38 @@ class Trainer:
         # No budget given at all: one epoch. Otherwise the first limit reached stops the run.
         limits = [t.steps] if t.steps else []
         if t.epochs or not any(v is not None for v in (t.steps, t.epochs, t.minutes)):
-            real_per_iteration = sum(p.repeats for p in self.phases if p.uses_real) or 1
-            limits.append(math.ceil((t.epochs or 1.0) * self.data.batches_per_epoch / real_per_iteration))
-        target = min(limits) if limits else None
-        deadline = time.monotonic() + 60 * t.minutes if t.minutes else None
-        main = self.world.is_main
-        bar = tqdm(total=target, initial=self.step, disable=not (self.progress and main), unit="it",
+            main = self.streams[self.main_stream]
+            real_per_iteration = sum(p.repeats for p in self.phases if self.main_stream in p.draws) or 1
+            limits.append(math.ceil((t.epochs or 1.0) * main.batches_per_epoch / real_per_iteration))
+        self.target = target = min(limits) if limits else None
+        self.budget_s = 60 * t.minutes if t.minutes else None
+        deadline = time.monotonic() + self.budget_s if self.budget_s else None
+        is_main = self.world.is_main
+        bar = tqdm(total=target, initial=self.step, disable=not (self.progress_bar and is_main), unit="it",
                    dynamic_ncols=True, desc=f"{self.cfg.model} on {self.cfg.data.name}")
         totals: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}
         interrupted = False
         last_sample = None
         start = window_start = time.monotonic()
-        window_steps = 0
+        window_images = self.images
         elapsed_before = self.elapsed
         with StopRequest() as stop:
             while target is None or self.step < target:
                 self.iteration(totals, counts)
-                window_steps += 1
                 bar.update(1)
                 now = time.monotonic()
                 self.elapsed = elapsed_before + now - start
+                if self.on_iteration is not None:
+                    self.on_iteration(self)
                 if self.step % t.log_every == 0 or self.step == target:
-                    row = self.log_row(totals, counts, window_steps / max(now - window_start, 1e-9))
-                    totals, counts, window_steps, window_start = {}, {}, 0, now
-                    if main:
+                    row = self.log_row(totals, counts, (self.images - window_images) / max(now - window_start, 1e-9))
+                    totals, counts, window_images, window_start = {}, {}, self.images, now
+                    if is_main:
                         self.append_metrics(row)
                         bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k not in ("step", "epoch", "time")},
                                         refresh=False)
-                if main and self.step % t.sample_every == 0:
+                if is_main and self.step % t.sample_every == 0:
                     last_sample = self.save_samples()
                 if self.step % t.checkpoint_every == 0:
                     self.save()
@@ -288,17 +390,19 @@ class Trainer:
                     break
         bar.close()
         if totals:
-            self.append_metrics(self.log_row(totals, counts, window_steps / max(time.monotonic() - window_start, 1e-9)))
+            now = time.monotonic()
+            self.append_metrics(self.log_row(totals, counts, (self.images - window_images) / max(now - window_start, 1e-9)))
         checkpoint = self.save()
-        if main and (last_sample is None or self.step % t.sample_every):
+        if is_main and (last_sample is None or self.step % t.sample_every):
             last_sample = self.save_samples()
-        plot = plot_losses(self.run_dir / "metrics.jsonl", self.run_dir / "losses.png") if main else None
+        plot = plot_losses(self.run_dir / "metrics.jsonl", self.run_dir / "losses.png") if is_main else None
         return TrainResult(self.run_dir, self.step, checkpoint, last_sample, plot, self.elapsed, interrupted)
 
-    def log_row(self, totals, counts, iterations_per_s: float) -> dict[str, float]:
-        row: dict[str, float] = {"step": self.step, "epoch": round(self.data.epoch, 4), "time": round(self.elapsed, 2)}
+    def log_row(self, totals, counts, images_per_s: float) -> dict[str, float]:
+        main = self.streams[self.main_stream]
+        row: dict[str, float] = {"step": self.step, "epoch": round(main.epoch, 4), "time": round(self.elapsed, 2)}
         row.update({k: float(v) / counts[k] for k, v in totals.items()})
-        row["img_per_s"] = iterations_per_s * self.cfg.train.batch_size * self.world.size
+        row["img_per_s"] = images_per_s  # real images drawn per second, all ranks
         return row
 
     def append_metrics(self, row: dict[str, Any]) -> None:
@@ -316,49 +420,51 @@ class Trainer:
         g = self.generator()
         was_training = g.training
         g.eval()
-        samples = self.recipe.generate(self.fixed_z, generator=g).float()
-        g.train(was_training)
         path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
-        if self.real_points is not None:
-            more = self.recipe.generate(self.recipe.sample_latents(2000, torch.Generator().manual_seed(0),
-                                                                   self.device), generator=g)
-            return plot_points(more.float().cpu().numpy(), self.real_points, path, f"step {self.step}")
-        return save_grid(samples, path, nrow=8)
-
-    def weights(self) -> dict[str, torch.Tensor]:
-        weights = {f"nets.{k}": v for k, v in self.recipe.nets.state_dict().items()}
-        if self.ema is not None:
-            weights.update({f"ema.{k}": v for k, v in self.ema.module.state_dict().items()})
-        return weights
+        try:
+            if self.real_points is not None:
+                inputs = self.recipe.draw_inputs(TOY_PLOT_POINTS, Noise.seeded(0, self.device))
+                points = self.recipe.generate(inputs, net=g).float().cpu().numpy()
+                return plot_points(points, self.real_points, path, f"step {self.step}")
+            samples = self.recipe.generate(self.grid_inputs, net=g).float()
+            return save_grid(samples, path, nrow=self.grid_columns)
+        finally:
+            g.train(was_training)
 
     def save(self) -> Path | None:
         if not self.world.is_main:
             return None
         if self.last_saved is not None and self.last_saved[0] == self.step:
             return self.last_saved[1]
-        state = {"step": self.step, "elapsed": self.elapsed, "rng": ckpt.rng_state(),
-                 "noise": self.noise.get_state(), "data": self.data.state_dict(),
+        weights, recipe_extra = ckpt.pack_recipe(self.recipe, self.ema.module if self.ema is not None else None)
+        state = {"step": self.step, "images": self.images, "elapsed": self.elapsed, "rng": ckpt.rng_state(),
+                 "noise": self.noise.generator.get_state(),
+                 "streams": {name: data.state_dict() for name, data in self.streams.items()},
                  "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-                 "world_size": self.world.size}
-        path = ckpt.save_checkpoint(self.run_dir, self.step, self.weights(), state, self.cfg.train.keep_checkpoints)
+                 "recipe": recipe_extra, "world_size": self.world.size}
+        path = ckpt.save_checkpoint(self.run_dir, self.step, weights, state, self.cfg.train.keep_checkpoints)
         self.last_saved = (self.step, path)
         return path
 
     def load(self, checkpoint: Path) -> None:
         weights = ckpt.load_weights(checkpoint)
         state = ckpt.load_state(checkpoint)
-        self.recipe.nets.load_state_dict({k[5:]: v for k, v in weights.items() if k.startswith("nets.")})
-        if self.ema is not None:
-            ema = {k[4:]: v for k, v in weights.items() if k.startswith("ema.")}
-            self.ema.module.load_state_dict(ema or self.recipe.nets[self.recipe.generator_name].state_dict())
+        ckpt.unpack_recipe(self.recipe, weights, state.get("recipe", {}), self.ema.module if self.ema else None)
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][name])
-        self.data.load_state_dict(state["data"])
-        self.noise.set_state(state["noise"])
+        streams = state.get("streams") or {self.main_stream: state["data"]}  # older checkpoints: one stream
+        for name, data in self.streams.items():
+            saved = streams[name]
+            if saved.get("batch_size") and saved["global_batch"] == saved["batch_size"] * self.world.size:
+                data.batch_size = saved["batch_size"]  # continue exactly at the next unseen example
+            data.load_state_dict(saved)
+            data.batch_size = self.stream_batch_sizes[name]  # the recipe's data_schedule re-applies its own
+        self.noise.generator.set_state(state["noise"])
         ckpt.set_rng_state(state["rng"])
         if self.world.distributed:  # rank 0's RNG was saved; give each rank its own dropout stream again
             torch.manual_seed(self.cfg.train.seed + self.world.rank + 1_000_003 * state["step"])
         self.step, self.elapsed = state["step"], state["elapsed"]
+        self.images = state.get("images", 0)
 
 
 def train(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:

@@ -1,4 +1,4 @@
-"""argparse wiring for `gankit eval` and `gankit metrics ...`."""
+"""`gankit eval` and `gankit metrics train-extractor`: their parsers and what they run."""
 from __future__ import annotations
 
 import argparse
@@ -8,8 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .evaluate import DEFAULT_METRICS
-from .samples import prepare_for_dataset
+from gankit.metrics.evaluate import DEFAULT_METRICS
+from gankit.metrics.samples import prepare_for_dataset
+
+
+def add_parsers(subparsers) -> None:
+    """Add the ``eval`` and ``metrics`` commands to the ``gankit`` sub-parsers."""
+    add_eval_parser(subparsers)
+    add_metrics_parser(subparsers)
 
 
 def add_eval_parser(subparsers) -> argparse.ArgumentParser:
@@ -59,7 +65,7 @@ def _write_json(path, obj) -> None:
 
 
 def run_eval(args) -> int:
-    from .evaluate import evaluate, format_table, reference
+    from gankit.metrics.evaluate import evaluate, format_table, reference
 
     progress = not args.quiet
     try:
@@ -99,8 +105,7 @@ def run_eval(args) -> int:
     figure = args.nn_figure or (Path(args.run_dir) / "nearest_neighbours.png" if run is not None else None)
     if figure and "nn_ratio" in result:
         from gankit.data import load_dataset
-
-        from .memorisation import render_neighbours
+        from gankit.metrics.memorisation import render_neighbours
 
         train = load_dataset(data_name, split="train", root=args.data_root).x
         print(f"wrote {render_neighbours(prepare_for_dataset(x, data_name, args.data_root), train, figure)}")
@@ -112,7 +117,7 @@ def run_eval(args) -> int:
 
 
 def run_train_extractor(args) -> int:
-    from .extractor import train_extractor
+    from gankit.metrics.extractor import train_extractor
 
     try:
         meta = train_extractor(args.data, seed=args.seed, epochs=args.epochs, out_dir=args.out_dir,

@@ -1,0 +1,17 @@
+"""The ``gankit`` commands that are wired here rather than in :mod:`gankit.cli`, one module per group.
+
+``evaluate``: ``gankit eval`` and ``gankit metrics train-extractor``; ``theory``: ``gankit theory``.
+The libraries they call (:mod:`gankit.metrics`, :mod:`gankit.theory`) hold no argparse code.
+"""
+
+from __future__ import annotations
+
+from . import evaluate, theory
+
+GROUPS = (evaluate, theory)
+
+
+def add_commands(subparsers) -> None:
+    """Add every group's commands to the ``gankit`` sub-parsers, in the order of ``--help``."""
+    for group in GROUPS:
+        group.add_parsers(subparsers)

@@ -1,0 +1,135 @@
+"""What a generator takes in, and the seeded random draws that make it.
+
+A recipe lists its generator's inputs as :class:`Input` declarations: a latent ``z`` for every
+family, a class label ``y`` for conditional ones, categorical and continuous codes for InfoGAN, a
+conditioning image or text embedding for translation and text-to-image models. The same list
+serves training (latents drawn from the Trainer's stream), sample grids, ``gankit sample``,
+``gankit interpolate`` and ``gankit eval``, so no caller needs to know a family's inputs.
+
+:class:`Noise` is the one place random inputs are drawn. Under DDP it draws the global batch and
+returns this rank's rows, so 2 ranks x B see exactly the draws of 1 process x 2B.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+DISTRIBUTIONS = ("normal", "uniform", "categorical", "given")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a generator.
+
+    Attributes
+    ----------
+    name : its key in the inputs mapping (``"z"``, ``"y"``, ``"c_cont"``, ``"condition"``, ...).
+    shape : the shape of one example's input (``(latent_dim,)``; ``()`` for a class label).
+    distribution : how it is drawn: ``"normal"`` (N(0, 1)), ``"uniform"`` (U(low, high)),
+        ``"categorical"`` (an int64 in ``0..classes-1``) or ``"given"`` (never drawn: the caller
+        supplies it, e.g. the image a pix2pix generator translates).
+    classes : the number of categories, for ``"categorical"``.
+    low, high : the range of ``"uniform"``.
+    """
+
+    name: str
+    shape: tuple[int, ...] = ()
+    distribution: str = "normal"
+    classes: int | None = None
+    low: float = -1.0
+    high: float = 1.0
+
+    def __post_init__(self):
+        if self.distribution not in DISTRIBUTIONS:
+            raise ValueError(f"Input {self.name!r}: distribution must be one of {DISTRIBUTIONS}, "
+                             f"got {self.distribution!r}")
+        if self.distribution == "categorical" and not self.classes:
+            raise ValueError(f"Input {self.name!r}: a categorical input needs classes >= 1")
+
+    @property
+    def is_label(self) -> bool:
+        """A class label: sample grids put one of its classes per row."""
+        return self.distribution == "categorical" and self.name == "y"
+
+    @property
+    def interpolates(self) -> bool:
+        """Continuous inputs are walked by ``gankit interpolate``; labels and given inputs are held."""
+        return self.distribution in ("normal", "uniform")
+
+    def draw(self, n: int, noise: "Noise") -> torch.Tensor:
+        if self.distribution == "normal":
+            return noise.randn(n, *self.shape)
+        if self.distribution == "uniform":
+            return noise.rand(n, *self.shape) * (self.high - self.low) + self.low
+        if self.distribution == "categorical":
+            return noise.randint(self.classes, n, *self.shape)
+        raise ValueError(f"the generator's input {self.name!r} is not drawn at random: pass it "
+                         f"(e.g. {self.name}=tensor of shape (n, {', '.join(map(str, self.shape))}))")
+
+    def check(self, value: torch.Tensor, n: int) -> torch.Tensor:
+        """A value the caller gave: the right number of rows and per-example shape, or a clear error."""
+        value = torch.as_tensor(value)
+        if self.distribution == "categorical":
+            value = value.long()
+            if value.numel() and (value.min() < 0 or value.max() >= self.classes):
+                raise ValueError(f"{self.name} must lie in 0..{self.classes - 1}, got values "
+                                 f"{value.min().item()}..{value.max().item()}")
+        if value.shape != (n, *self.shape):
+            raise ValueError(f"{self.name} has shape {tuple(value.shape)}; expected {(n, *self.shape)}")
+        return value
+
+
+class Noise:
+    """Seeded random draws for a batch of ``n`` examples.
+
+    Parameters
+    ----------
+    generator : the CPU ``torch.Generator`` that owns the stream (its state is checkpointed).
+    device : where the draws are returned.
+    rank, world_size : under DDP every rank draws the global batch of ``n * world_size`` rows
+        from the same stream and keeps its own ``n``: 2 ranks x B equal 1 x 2B, and the stream
+        stays the same on every rank.
+    """
+
+    def __init__(self, generator: torch.Generator, device: torch.device | str = "cpu", rank: int = 0,
+                 world_size: int = 1):
+        self.generator = generator
+        self.device = torch.device(device)
+        self.rank, self.world_size = rank, world_size
+
+    @classmethod
+    def seeded(cls, seed: int, device: torch.device | str = "cpu") -> "Noise":
+        return cls(torch.Generator().manual_seed(seed), device)
+
+    def _mine(self, full: torch.Tensor, n: int) -> torch.Tensor:
+        if self.world_size > 1:
+            full = full[self.rank * n:(self.rank + 1) * n]
+        return full.to(self.device, non_blocking=True)
+
+    def randn(self, n: int, *shape: int) -> torch.Tensor:
+        return self._mine(torch.randn((n * self.world_size, *shape), generator=self.generator), n)
+
+    def rand(self, n: int, *shape: int) -> torch.Tensor:
+        return self._mine(torch.rand((n * self.world_size, *shape), generator=self.generator), n)
+
+    def randint(self, high: int, n: int, *shape: int) -> torch.Tensor:
+        return self._mine(torch.randint(high, (n * self.world_size, *shape), generator=self.generator), n)
+
+
+def draw_inputs(inputs: tuple[Input, ...], n: int, noise: Noise, given: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Inputs for ``n`` examples: each given value checked, every other one drawn in declaration order."""
+    names = [i.name for i in inputs]
+    if unknown := sorted(set(given) - set(names)):
+        raise ValueError(f"this generator takes no input named {', '.join(unknown)}; its inputs are "
+                         f"{', '.join(names)}")
+    out = {}
+    for spec in inputs:
+        value = given.get(spec.name)
+        out[spec.name] = spec.draw(n, noise) if value is None else spec.check(value, n).to(noise.device)
+    return out
+
+
+def slice_inputs(inputs: dict[str, torch.Tensor], start: int, stop: int) -> dict[str, torch.Tensor]:
+    return {k: v[start:stop] for k, v in inputs.items()}

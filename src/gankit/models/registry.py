@@ -1,0 +1,55 @@
+"""The recipes gankit knows by name. A ``Recipe`` subclass with a ``name`` registers itself.
+
+The built-in families live in the modules of ``BUILTIN``, imported the first time a name is
+looked up, so ``import gankit`` stays light and a family outside the package (a benchmark, a
+user's file, a test) registers by being imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, Mapping
+
+from gankit.config import ConfigError, RunConfig, apply_overrides, closest
+
+if TYPE_CHECKING:
+    from gankit.data.catalog import DatasetInfo
+    from gankit.models.recipe import Recipe
+
+BUILTIN = ("gankit.models.gan", "gankit.models.dcgan", "gankit.theory.toy_gan")
+_RECIPES: dict[str, type["Recipe"]] = {}
+
+
+def register(cls: type["Recipe"]) -> None:
+    """Called by ``Recipe.__init_subclass__``; two different classes may not share a name."""
+    known = _RECIPES.get(cls.name)
+    if known is not None and known.__qualname__ != cls.__qualname__:
+        raise ValueError(f"two recipes are named {cls.name!r}: {known.__module__}.{known.__qualname__} and "
+                         f"{cls.__module__}.{cls.__qualname__}")
+    _RECIPES[cls.name] = cls
+
+
+def recipes() -> dict[str, type["Recipe"]]:
+    """Every registered recipe by name (the built-in ones first)."""
+    for module in BUILTIN:
+        importlib.import_module(module)
+    return dict(_RECIPES)
+
+
+def recipe_class(name: str) -> type["Recipe"]:
+    known = recipes()
+    if name not in known:
+        raise ConfigError(f"unknown model {name!r}{closest(name, list(known))}; models: {', '.join(known)}")
+    return known[name]
+
+
+def recipe_options(cfg: RunConfig) -> Any:
+    """The ``Options`` dataclass of ``cfg.model`` with the run's ``model.*`` values, checked."""
+    options = recipe_class(cfg.model).Options()
+    apply_overrides(cfg, {f"model.{k}": v for k, v in cfg.options.items()}, options)
+    return options
+
+
+def build_recipe(cfg: RunConfig, data: Mapping[str, "DatasetInfo"]) -> "Recipe":
+    """The recipe of ``cfg.model`` for data streams described by ``data`` (stream name -> info)."""
+    return recipe_class(cfg.model)(recipe_options(cfg), data, cfg.train)
