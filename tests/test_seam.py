@@ -476,3 +476,19 @@ def test_inconsistent_declarations_are_named(tmp_path):
         Trainer(config("seam-broken", data="ring8"), tmp_path / "run", progress=False)
     message = str(error.value)
     assert "stream 'nowhere'" in message and "optimiser 'Q'" in message
+
+
+def test_loading_a_run_for_sampling_does_not_import_the_trainer(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cfg = config("gan", data="ring8", steps=1)
+    cfg.options = {"g_widths": [8], "d_widths": [8], "latent_dim": 2}
+    train(cfg, tmp_path / "run", progress=False)
+    code = "import sys, gankit; gankit.load(sys.argv[1]).sample(4); print('gankit.train.trainer' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run")], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -107,7 +107,7 @@ def run_eval(args) -> int:
         from gankit.data import load_dataset
         from gankit.metrics.memorisation import render_neighbours
 
-        train = load_dataset(data_name, split="train", root=args.data_root).x
+        train = load_dataset(data_name, split="train", root=args.data_root, store="memory").x
         print(f"wrote {render_neighbours(prepare_for_dataset(x, data_name, args.data_root), train, figure)}")
     if run is not None:
         run.append_metrics(dict(result))

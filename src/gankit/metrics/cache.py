@@ -51,7 +51,7 @@ def real_feature_stats(data_name: str, split: str, model, root=None) -> dict[str
     def compute():
         from gankit.data import load_dataset
 
-        x = load_dataset(data_name, split=split, root=root).x
+        x = load_dataset(data_name, split=split, root=root, store="memory").x
         f = model.features(x)
         mu, sigma = gaussian_stats(f)
         return {"mu": mu, "sigma": sigma, "features": f[_subset(len(f), MAX_REAL_FEATURES)]}
@@ -66,7 +66,7 @@ def parzen_sets(data_name: str, root=None, n_valid: int = 1000) -> dict[str, np.
     def compute():
         from gankit.data import load_dataset
 
-        x = load_dataset(data_name, split="test", root=root).x
+        x = load_dataset(data_name, split="test", root=root, store="memory").x
         perm = np.random.default_rng(0).permutation(len(x))
         k = min(n_valid, len(x) // 2)
         return {"valid": x[np.sort(perm[:k])], "test": x[np.sort(perm[k:])]}

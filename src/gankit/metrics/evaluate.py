@@ -14,6 +14,8 @@ KEY_ORDER = ("fid", "kid", "kid_std", "precision", "recall", "density", "coverag
 MAX_PRDC = 10_000   # fake points for precision/recall/density/coverage (real side is capped in cache)
 MAX_PARZEN = 10_000  # kernel centres, as Goodfellow et al.
 MAX_NN = 2_000       # samples and test images whose nearest training image is searched
+# The metrics read whole splits as arrays, so even a folder too large for training memory
+# (data.store=mapped) is loaded into memory here.
 # Which metrics apply to which data is the `metrics` of the dataset's gankit.data.catalog entry.
 
 
@@ -63,7 +65,7 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
         if "pr" in wanted or "dc" in wanted:
             from gankit.data import load_dataset
             from .prdc import prdc
-            real = load_dataset(data_name, split="train", root=root).x[:MAX_PRDC]
+            real = load_dataset(data_name, split="train", root=root, store="memory").x[:MAX_PRDC]
             r = prdc(real, x[:MAX_PRDC])
             out.update({k: r[k] for k in (("precision", "recall") if "pr" in wanted else ())
                         + (("density", "coverage") if "dc" in wanted else ())})
@@ -126,8 +128,8 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
         from gankit.data import load_dataset
         from .memorisation import nn_ratio
         log("nearest training images")
-        train = load_dataset(data_name, split="train", root=root).x
-        test = load_dataset(data_name, split="test", root=root).x
+        train = load_dataset(data_name, split="train", root=root, store="memory").x
+        test = load_dataset(data_name, split="test", root=root, store="memory").x
         rng = np.random.default_rng(0)
         pick = lambda a: a[np.sort(rng.permutation(len(a))[:MAX_NN])]
         out["nn_ratio"] = nn_ratio(pick(x), train, pick(test))["nn_ratio"]
@@ -150,14 +152,14 @@ def reference(data_name: str, n: int = 10_000, metrics=DEFAULT_METRICS, root=Non
         noise = rng.integers(0, 256, size=real.shape, dtype=np.uint8)
         one = np.repeat(real[:1], n, axis=0)
     elif kind == "toy":
-        real = load_dataset(data_name, split="test", root=root).x[:n]
+        real = load_dataset(data_name, split="test", root=root, store="memory").x[:n]
         c = np.asarray(TOY_DISTRIBUTIONS[data_name].centers, np.float64)
         lo, hi = c.min(0) - 1.0, c.max(0) + 1.0
         noise = rng.uniform(lo, hi, size=(n, c.shape[1]))
         one = np.repeat(c[:1], n, axis=0)
     else:
-        train = load_dataset(data_name, split="train", root=root).x
-        real = load_dataset(data_name, split="test", root=root).x[:n]
+        train = load_dataset(data_name, split="train", root=root, store="memory").x
+        real = load_dataset(data_name, split="test", root=root, store="memory").x[:n]
         noise = rng.integers(0, 256, size=(n,) + real.shape[1:], dtype=np.uint8)
         one = np.repeat(train[:1], n, axis=0)
     rows = {}
