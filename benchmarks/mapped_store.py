@@ -33,6 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/machine.py
+from machine import cpu_model  # noqa: E402
+
 import numpy as np
 
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "gankit-mapped-bench"
@@ -143,16 +146,6 @@ def img_per_s(run_dir: Path) -> float | None:
         if isinstance(row, dict) and isinstance(row.get("img_per_s"), (int, float)):
             values.append(float(row["img_per_s"]))
     return statistics.median(values) if values else None
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def tail(log: Path, lines: int = 8) -> str:

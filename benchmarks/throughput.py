@@ -62,6 +62,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/classic.py
 
 import classic  # noqa: E402
+from machine import cpu_model  # noqa: E402
 
 from gankit.config import RunConfig, apply_overrides  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
@@ -288,14 +289,7 @@ def bench_baseline(c: Config, args) -> dict[str, Any]:
 
 # --- the run ------------------------------------------------------------------------------------
 def machine_header() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "torch": torch.__version__, "nproc": os.cpu_count(), "threads": torch.get_num_threads(),
             "cpu": cpu, "python": platform.python_version(), "loadavg": os.getloadavg(),

@@ -12,7 +12,7 @@ import importlib.util
 from .builtin import load_digits_set, load_idx_dataset, load_mnist_5k
 from .catalog import CATALOG, FOLDER_DESCRIPTION, DatasetInfo
 from .errors import DataError
-from .folder import load_folder
+from .folder import STORES, load_folder
 from .imageset import ImageSet, check_split, convert_images
 from .sources import FILE_DATASETS, _how_to_get, candidate_dirs, find_local
 from .toys import TOY_DISTRIBUTIONS, load_toy
@@ -94,6 +94,9 @@ def load_dataset(name: str, split: str = "train", root: str | None = None, size:
     ImageSet
     """
     check_split(split)
+    if store not in STORES:
+        raise DataError(f"unknown store {store!r}: expected one of {', '.join(STORES)} "
+                        "(data.store; it matters for folder:PATH datasets only)")
     if name.startswith("folder:"):
         return load_folder(name[len("folder:"):], split, size=size, channels=channels, store=store)
     if name in TOY_DISTRIBUTIONS:
