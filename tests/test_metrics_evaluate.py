@@ -89,11 +89,11 @@ def test_cli_eval_samples_json_and_bad_samples(tmp_path, capsys):
     bad = real.x.astype(np.float32)
     bad[0, 0, 0, 0] = np.nan
     np.save(tmp_path / "bad.npy", bad)
-    assert _cli(["eval", "--samples", str(tmp_path / "bad.npy"), "--data", "digits", "--quiet"]) == 1
+    assert _cli(["eval", "--samples", str(tmp_path / "bad.npy"), "--data", "digits", "--quiet"]) == 2
     assert "NaN" in capsys.readouterr().err
     assert _cli(["eval", "--samples", str(tmp_path / "s.npy"), "--quiet"]) == 2
     assert _cli(["eval", "--metrics", "fid,bogus", "--samples", str(tmp_path / "s.npy"), "--data", "digits",
-                 "--quiet"]) == 1
+                 "--quiet"]) == 2
 
 
 def test_cli_eval_run_dir_samples_with_labels_and_appends(monkeypatch, tmp_path):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 import textwrap
 from pathlib import Path
 
 from gankit.config import (ConfigError, RunConfig, apply_overrides, closest, load_preset, parse_set_arguments,
-                           preset_description, preset_names)
+                           preset_description, preset_names, read_run_config)
 
 EPILOG_TRAIN = textwrap.dedent("""\
     examples:
@@ -67,6 +68,8 @@ def build_parser() -> Parser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override any option, e.g. --set train.k=2 --set model.g_base=32 (repeatable)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
+    p.add_argument("--force", action="store_true", help="with --resume: accept options that differ from the saved "
+                   "run's (the budget, logging, device and data location may always change)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs still go to metrics.jsonl)")
     p.set_defaults(func=cmd_train)
 
@@ -133,9 +136,7 @@ def train_config(args) -> tuple[RunConfig, Path]:
     preset = load_preset(args.preset) if args.preset else {}
     model = args.model or preset.get("model")
     if args.resume and args.out and (Path(args.out) / "config.yaml").exists():
-        import yaml
-
-        cfg = RunConfig.from_dict(yaml.safe_load((Path(args.out) / "config.yaml").read_text()))
+        cfg, _ = read_run_config(args.out)
         if args.model and args.model != cfg.model:
             raise ConfigError(f"{args.out} trains {cfg.model!r}, not {args.model!r}")
     else:
@@ -176,7 +177,7 @@ def cmd_train(args) -> int:
     from gankit.train.trainer import train
 
     cfg, out = train_config(args)
-    result = train(cfg, out, resume=args.resume, progress=not args.no_progress)
+    result = train(cfg, out, resume=args.resume, progress=not args.no_progress, force=args.force)
     if result.checkpoint is not None:  # rank 0 only under torchrun
         report_run(result)
     return 0
@@ -345,7 +346,10 @@ def unknown_options_message(parser: Parser, args, extras: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from gankit.data import DataError
+    from gankit.train.errors import CheckpointWriteError, DivergenceError, RunInUseError
 
+    # Warnings meant for the user (skipped files, a slow precision) read as one line each.
+    warnings.formatwarning = lambda message, category, *rest, **kw: f"gankit: warning: {message}\n"
     parser = build_parser()
     try:
         args, extras = parser.parse_known_args(argv)
@@ -359,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, DataError, FileNotFoundError, FileExistsError, ValueError) as exc:
+    except (ConfigError, DataError, FileNotFoundError, FileExistsError, ValueError, RunInUseError,
+            DivergenceError, CheckpointWriteError) as exc:
         print(f"gankit: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -87,6 +87,31 @@ class RunConfig:
         return cfg
 
 
+def read_run_config(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any]]:
+    """The configuration saved in ``run_dir/config.yaml`` and the raw mapping (with ``resolved``).
+
+    A file that gankit cannot read says so in one line; if another gankit version wrote it, the
+    message names both versions.
+    """
+    from gankit import __version__
+
+    path = Path(run_dir) / "config.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir} is not a gankit run directory (no config.yaml); "
+                                "create one with `gankit train MODEL --data NAME --out DIR`")
+    raw = None
+    try:
+        raw = yaml.safe_load(path.read_text())
+        if not isinstance(raw, dict) or "model" not in raw:
+            raise ConfigError("it is not a mapping with a 'model' key")
+        return RunConfig.from_dict(raw), raw
+    except (ConfigError, yaml.YAMLError) as exc:
+        written = raw.get("gankit_version") if isinstance(raw, dict) else None
+        version = (f"; it was written by gankit {written} and this is gankit {__version__}"
+                   if written and written != __version__ else "")
+        raise ConfigError(f"{path} cannot be read: {str(exc).splitlines()[0]}{version}") from exc
+
+
 def closest(name: str, valid: list[str]) -> str:
     """' (did you mean X?)' for the closest valid name, or ''."""
     match = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)

@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
-from gankit.config import RunConfig
+from gankit.config import RunConfig, read_run_config
 from gankit.data.catalog import DatasetInfo, info_for
 from gankit.models import Noise
 from gankit.models.inputs import slice_inputs
@@ -41,12 +40,7 @@ class Run:
 
     def __init__(self, run_dir: str | Path, device: str = "cpu", ema: bool = True, checkpoint: str | Path | None = None):
         self.run_dir = Path(run_dir)
-        config_path = self.run_dir / "config.yaml"
-        if not config_path.exists():
-            raise FileNotFoundError(f"{self.run_dir} is not a gankit run directory (no config.yaml); "
-                                    "create one with `gankit train MODEL --data NAME --out DIR`")
-        raw = yaml.safe_load(config_path.read_text())
-        self.config = RunConfig.from_dict(raw)
+        self.config, raw = read_run_config(self.run_dir)
         self.data = stream_infos(self.config, raw["resolved"])
         main = next(iter(self.data.values()))
         self.data_shape = main.shape

@@ -100,7 +100,7 @@ def run_eval(args) -> int:
                           progress=progress, inception_weights=args.inception_weights)
     except (ValueError, RuntimeError, OSError) as e:  # SampleError, ExtractorError, DataError, missing files
         print(f"gankit eval: {e}", file=sys.stderr)
-        return 1
+        return 2
     print(format_table(result))
     figure = args.nn_figure or (Path(args.run_dir) / "nearest_neighbours.png" if run is not None else None)
     if figure and "nn_ratio" in result:
@@ -124,7 +124,7 @@ def run_train_extractor(args) -> int:
                                root=args.data_root, threads=args.threads)
     except (ValueError, RuntimeError, OSError) as e:
         print(f"gankit metrics train-extractor: {e}", file=sys.stderr)
-        return 1
+        return 2
     print(f"{meta['name']}: test accuracy {meta['test_accuracy']:.4f} after {meta['epochs']} epochs "
           f"(seed {meta['seed']}, {meta['train_seconds']}s); sha256 {meta['sha256']}")
     return 0

@@ -29,7 +29,7 @@ from .imageset import ImageSet, check_split
 from .mapped import MappedImages, npy_layout, write_npy_member
 from .sources import cache_root
 
-_CACHE_VERSION = 2  # bump when decoding or the cache format changes, so stale caches are not reused
+_CACHE_VERSION = 3  # bump when decoding or the cache format changes, so stale caches are not reused
 STORES = ("auto", "memory", "mapped")
 #: store="auto" maps folders whose decoded size N*C*H*W exceeds this many bytes.
 AUTO_MAP_BYTES = 1 << 30
@@ -57,6 +57,27 @@ def _content_key(folder: Path, files: list[Path], size, channels) -> str:
     return h.hexdigest()
 
 
+def _eight_bit(img: Image.Image, mode: str) -> Image.Image:
+    """``img`` as 8-bit ``mode`` ("L" or "RGB"), keeping what its pixels mean.
+
+    Pillow's own conversion clips deeper images instead of scaling them, so a 16-bit PNG would
+    come out almost white: 16-bit integers are scaled by 255/65535 and float images in [0, 1] by
+    255. Transparent images are composited onto white (dropping the alpha channel would show
+    whatever colour the transparent pixels happen to store, often black).
+    """
+    if img.mode.startswith("I"):  # "I;16", "I;16B", "I;16L", and "I" as some PNG decoders give 16-bit gray
+        a = np.asarray(img, dtype=np.float64) * (255.0 / 65535.0)
+        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
+    elif img.mode == "F":
+        a = np.asarray(img, dtype=np.float64)
+        a = a * 255.0 if a.size and a.max() <= 1.0 else a
+        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
+    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return img.convert(mode)
+
+
 def _square(img: Image.Image, size: int) -> Image.Image:
     # Centre-crop to a square first so resizing never distorts the aspect ratio.
     w, h = img.size
@@ -74,7 +95,7 @@ def _relative(folder: Path, f: Path) -> str:
 
 
 def _warn_skipped(folder: Path, files: list[Path], bad: dict[int, str]) -> None:
-    if bad:
+    if bad and len(bad) < len(files):  # all of them bad: the DataError that follows says it
         names = [bad[i] for i in sorted(bad)]  # in file order, whichever pass found them
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         # stacklevel 4: _warn_skipped < _build_cache < load_folder < its caller.
@@ -174,7 +195,7 @@ def _write_decoded(folder: Path, files: list[Path], classes, found, channels: in
                 bad[i] = _relative(folder, f)
                 continue
             with im:
-                a = np.asarray(_square(im.convert(mode), size), dtype=np.uint8)
+                a = np.asarray(_square(_eight_bit(im, mode), size), dtype=np.uint8)
             del im  # drop the decoded image before the next one is opened
             ok.add(i)
             if classes is not None:

@@ -25,8 +25,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from gankit import losses
-from gankit.config import ConfigError, RunConfig, save_yaml
+from gankit import __version__, losses
+from gankit.config import ConfigError, RunConfig, read_run_config, save_yaml
 from gankit.data import DeviceDataset, load_dataset
 from gankit.models import Noise, Progress, Step
 from gankit.models.recipe import OptimizerSpec
@@ -34,10 +34,35 @@ from gankit.models.registry import build_recipe, recipe_class, recipe_options
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed
 from gankit.train.ema import EMA
+from gankit.train.errors import CheckpointWriteError, DivergenceError
+from gankit.train.lock import RunLock
 from gankit.viz.grid import save_grid
 from gankit.viz.plots import plot_losses, plot_points
 
 TOY_PLOT_POINTS = 2000
+# Options a resumed run may change freely: the budget, the bookkeeping, where things run and
+# where the data live. Any other change would make the resumed run a different run.
+RESUMABLE_CHANGES = {"train.steps", "train.epochs", "train.minutes", "train.log_every", "train.sample_every",
+                     "train.checkpoint_every", "train.keep_checkpoints", "train.collective_timeout_s",
+                     "train.device", "train.compile", "data.root", "data.store"}
+
+
+def changed_options(saved: RunConfig, now: RunConfig) -> list[str]:
+    """``key (old -> new)`` for every option that differs and that a resume may not change."""
+    def flat(cfg: RunConfig) -> dict:
+        d = cfg.to_dict()
+        out = {"model": d["model"]}
+        for section in ("data", "train"):
+            out.update({f"{section}.{k}": v for k, v in d[section].items()})
+        out.update({f"model.{k}": v for k, v in d["options"].items()})
+        return out
+
+    def same(a, b) -> bool:  # YAML gives lists where the options dataclasses hold tuples
+        return (list(a) if isinstance(a, tuple) else a) == (list(b) if isinstance(b, tuple) else b)
+
+    old, new = flat(saved), flat(now)
+    return [f"{key} ({old.get(key)!r} -> {new.get(key)!r})" for key in sorted(old.keys() | new.keys())
+            if key not in RESUMABLE_CHANGES and not same(old.get(key), new.get(key))]
 
 
 @dataclass
@@ -135,10 +160,12 @@ class Trainer:
     progress : show a tqdm progress bar.
     on_iteration : called with the Trainer after every iteration of ``fit()`` (e.g. to take
         snapshots for a figure); it must not change the training state.
+    force : with ``resume``, accept options that differ from the saved run's (see
+        ``RESUMABLE_CHANGES`` for those that may always change); without it they are refused.
     """
 
     def __init__(self, cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True,
-                 on_iteration: Callable[["Trainer"], None] | None = None):
+                 on_iteration: Callable[["Trainer"], None] | None = None, force: bool = False):
         check_train_config(cfg)
         self.cfg, t = cfg, cfg.train
         self.run_dir = Path(run_dir)
@@ -151,9 +178,12 @@ class Trainer:
         if not resume and existing is not None:
             raise FileExistsError(f"{self.run_dir} already holds a run (newest checkpoint {existing.name}); "
                                   "continue it with --resume or choose another --out")
+        if resume and not force:
+            self.check_resume_options(cfg)
 
         self.world = distributed.join(t.device, t.collective_timeout_s)
         self.device = distributed.device_for(t.device, self.world)
+        self.lock = None
         torch.manual_seed(t.seed)  # the same initial weights on every rank
 
         infos, sources = self.open_streams(cfg)
@@ -179,15 +209,21 @@ class Trainer:
             warnings.warn("--precision bf16 on a CPU without AVX512-BF16 or AMX is emulated and slower than "
                           "fp32 (0.5-0.9x in benchmarks/RESULTS.md); use fp32 here", stacklevel=2)
         self.step, self.images, self.elapsed = 0, 0, 0.0
+        # The first (iteration, phase) whose loss was not finite, as a device tensor: checking it
+        # costs a host sync, so it is read only when logging and before each checkpoint.
+        self.first_nonfinite = torch.full((2,), -1, dtype=torch.long, device=self.device)
         self.target: int | None = None
         self.budget_s: float | None = None
         self.last_saved: tuple[int, Path] | None = None
+        if self.world.is_main:  # taken only now: a run that fails to set up leaves no folder behind
+            self.lock = RunLock(self.run_dir)
         if resume:
             self.load(existing)
         if self.world.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "samples").mkdir(exist_ok=True)
             saved = cfg.to_dict()
+            saved["gankit_version"] = __version__
             main = next(iter(infos.values()))
             saved["resolved"] = {"data_shape": list(main.shape), "num_classes": main.num_classes,
                                  "world_size": self.world.size, "data_source": sources[0],
@@ -195,6 +231,14 @@ class Trainer:
             save_yaml(saved, self.run_dir / "config.yaml")
 
     # --- set-up ------------------------------------------------------------------------------
+    def check_resume_options(self, cfg: RunConfig) -> None:
+        if not (self.run_dir / "config.yaml").exists():
+            return
+        saved, _ = read_run_config(self.run_dir)
+        if changes := changed_options(saved, cfg):
+            raise ConfigError(f"--resume would change {', '.join(changes)} of the run in {self.run_dir}; "
+                              "resume with the saved options, or pass --force to continue with the new ones")
+
     def open_streams(self, cfg: RunConfig):
         """Load every stream the recipe declares onto the device; (infos by stream, data sources)."""
         t, d = cfg.train, cfg.data
@@ -324,6 +368,7 @@ class Trainer:
             if self.step % phase.every:
                 continue
             optimizers = [self.optimizers[name] for name in phase.optimizers]
+            where = torch.tensor([self.step, self.phases.index(phase)], device=self.device)
             for _ in range(phase.repeats):
                 step.batches = {name: self.draw(name) for name in phase.draws}
                 self.enter_phase(phase)
@@ -331,6 +376,8 @@ class Trainer:
                     loss, stats = self.recipe.loss(phase.name, step)
                 if phase.gain != 1.0:
                     loss = loss * phase.gain
+                fresh = (self.first_nonfinite[0] < 0) & ~torch.isfinite(loss.detach())
+                self.first_nonfinite.copy_(torch.where(fresh, where, self.first_nonfinite))
                 for optimizer in optimizers:
                     optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -374,6 +421,7 @@ class Trainer:
                 if self.on_iteration is not None:
                     self.on_iteration(self)
                 if self.step % t.log_every == 0 or self.step == target:
+                    self.check_finite()
                     row = self.log_row(totals, counts, (self.images - window_images) / max(now - window_start, 1e-9))
                     totals, counts, window_images, window_start = {}, {}, self.images, now
                     if is_main:
@@ -431,25 +479,57 @@ class Trainer:
         finally:
             g.train(was_training)
 
+    def close(self) -> None:
+        """Release the run directory for other processes (also done when the process ends)."""
+        if self.lock is not None:
+            self.lock.release()
+
+    def check_finite(self) -> None:
+        """Raise :class:`DivergenceError` if a loss or a weight is NaN or infinite."""
+        step, phase = self.first_nonfinite.tolist()
+        if step < 0:
+            finite = [torch.isfinite(p.detach()).all() for p in self.recipe.parameters()]
+            if not finite or bool(torch.stack(finite).all()):
+                return
+            what = f"a weight became NaN or infinite by step {self.step}"
+        else:
+            what = f"the loss of phase {self.phases[phase].name!r} was NaN or infinite at step {step + 1}"
+        good = ckpt.latest_checkpoint(self.run_dir)
+        where = (f"the last good checkpoint is {good} (step {int(good.name.split('_')[-1])}); "
+                 "continue from it with --resume, e.g. with a lower learning rate (--set train.lr_d=... --force)"
+                 if good else "no checkpoint was written before it; start again with a lower learning rate")
+        raise DivergenceError(f"training diverged: {what}. Nothing after it is saved; {where}")
+
     def save(self) -> Path | None:
         if not self.world.is_main:
             return None
         if self.last_saved is not None and self.last_saved[0] == self.step:
             return self.last_saved[1]
+        self.check_finite()
         weights, recipe_extra = ckpt.pack_recipe(self.recipe, self.ema.module if self.ema is not None else None)
         state = {"step": self.step, "images": self.images, "elapsed": self.elapsed, "rng": ckpt.rng_state(),
                  "noise": self.noise.generator.get_state(),
                  "streams": {name: data.state_dict() for name, data in self.streams.items()},
                  "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
                  "recipe": recipe_extra, "world_size": self.world.size}
-        path = ckpt.save_checkpoint(self.run_dir, self.step, weights, state, self.cfg.train.keep_checkpoints)
+        try:
+            path = ckpt.save_checkpoint(self.run_dir, self.step, weights, state, self.cfg.train.keep_checkpoints)
+        except OSError as exc:
+            raise CheckpointWriteError(f"could not write the checkpoint of step {self.step} into "
+                                       f"{self.run_dir / 'checkpoints'}: {exc}. The earlier checkpoints are intact; "
+                                       "free space (or fix the folder) and continue with --resume") from exc
         self.last_saved = (self.step, path)
         return path
 
     def load(self, checkpoint: Path) -> None:
         weights = ckpt.load_weights(checkpoint)
         state = ckpt.load_state(checkpoint)
-        ckpt.unpack_recipe(self.recipe, weights, state.get("recipe", {}), self.ema.module if self.ema else None)
+        try:
+            ckpt.unpack_recipe(self.recipe, weights, state.get("recipe", {}), self.ema.module if self.ema else None)
+        except RuntimeError as exc:  # torch lists every mismatching tensor; its first line says enough
+            raise ConfigError(f"{checkpoint} does not fit this run's networks ({str(exc).splitlines()[-1].strip()}); "
+                              "it was trained with other model options or data (e.g. data.size or "
+                              "data.channels)") from exc
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][name])
         streams = state.get("streams") or {self.main_stream: state["data"]}  # older checkpoints: one stream
@@ -467,9 +547,14 @@ class Trainer:
         self.images = state.get("images", 0)
 
 
-def train(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
-    """Build a Trainer and run it; the process group (if any) is left cleanly afterwards."""
+def train(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True,
+          force: bool = False) -> TrainResult:
+    """Build a Trainer and run it; the process group (if any) and the run's lock are left afterwards."""
+    trainer = None
     try:
-        return Trainer(cfg, run_dir, resume=resume, progress=progress).fit()
+        trainer = Trainer(cfg, run_dir, resume=resume, progress=progress, force=force)
+        return trainer.fit()
     finally:
+        if trainer is not None:
+            trainer.close()
         distributed.leave()
