@@ -93,3 +93,17 @@ def test_budget_and_logging_may_change_on_resume(tmp_path):
     train(config(steps=20, log_every=3, checkpoint_every=5, keep_checkpoints=1), tmp_path / "run", resume=True,
           progress=False)
     assert [p.name for p in checkpoint_dirs(tmp_path / "run")] == ["step_00000020"]
+
+
+def test_a_resumed_run_logs_each_step_once(tmp_path):
+    import json
+
+    train(config(steps=8, checkpoint_every=4), tmp_path / "run", progress=False)
+    # As if the process died after logging steps 9-10 but before checkpointing them:
+    with open(tmp_path / "run" / "metrics.jsonl", "a") as f:
+        for step in (9, 10):
+            f.write(json.dumps({"step": step, "d_loss": 1.0}) + "\n")
+    (tmp_path / "run" / "checkpoints" / "step_00000008").rename(tmp_path / "run" / "checkpoints" / "gone")
+    train(config(steps=12, checkpoint_every=4), tmp_path / "run", resume=True, progress=False)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 13))

@@ -219,6 +219,8 @@ class Trainer:
             self.lock = RunLock(self.run_dir)
         if resume:
             self.load(existing)
+            if self.world.is_main:
+                self.forget_metrics_after(self.step)
         if self.world.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "samples").mkdir(exist_ok=True)
@@ -452,6 +454,19 @@ class Trainer:
         row.update({k: float(v) / counts[k] for k, v in totals.items()})
         row["img_per_s"] = images_per_s  # real images drawn per second, all ranks
         return row
+
+    def forget_metrics_after(self, step: int) -> None:
+        """Drop the log rows of steps past the resumed checkpoint: a crashed run logged them, and
+        the resumed run will log those steps again."""
+        path = self.run_dir / "metrics.jsonl"
+        if not path.exists():
+            return
+        lines = path.read_text().splitlines()
+        kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+        if len(kept) != len(lines):
+            tmp = path.with_suffix(".jsonl.tmp")
+            tmp.write_text("".join(line + "\n" for line in kept))
+            tmp.replace(path)
 
     def append_metrics(self, row: dict[str, Any]) -> None:
         if not self.world.is_main:
