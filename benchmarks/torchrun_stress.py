@@ -9,11 +9,17 @@ Every second run (``--empty-cache-every``) gets a fresh, empty gankit cache dire
 run on a new machine does more work on rank 0 after the loop (matplotlib and friends build their
 caches under the same root), which changes how far apart the two ranks reach the teardown.
 
+The failure is a race at exit (a gloo worker thread freeing a tensor after the interpreter began
+to shut down; see src/gankit/train/distributed.py), so it depends on how busy the machine is.
+``--starve`` makes it likely: it lowers the priority of gloo's worker threads (``nice 19``, which
+needs no privileges) so that, with ``--load`` busy processes beside them, they run late.
+
 Usage, from the repository root::
 
     python benchmarks/torchrun_stress.py                    # 50 runs of 3 steps
     python benchmarks/torchrun_stress.py --runs 30 --steps 40
     python benchmarks/torchrun_stress.py --load 2          # with 2 busy processes competing for the CPUs
+    python benchmarks/torchrun_stress.py --load 2 --starve --runs 20   # the worst case for the exit race
 
 Exits 0 when every run succeeded, 1 otherwise.
 """
@@ -27,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -70,6 +77,42 @@ def busy(seconds_cap: float) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+GLOO_WORKER = "pt_gloo_runloop"  # the name PyTorch gives gloo's collective worker threads
+
+
+class Starver:
+    """While active, renice to 19 every gloo worker thread of processes whose command line has ``marker``."""
+
+    def __init__(self):
+        self.marker: str | None = None
+        self.done: set[int] = set()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.02):
+            marker = self.marker
+            if marker is not None:
+                self.renice(marker.encode())
+
+    def renice(self, marker: bytes) -> None:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if marker not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    continue
+                for tid in map(int, os.listdir(f"/proc/{pid}/task")):
+                    if tid not in self.done and Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip() == GLOO_WORKER:
+                        os.setpriority(os.PRIO_PROCESS, tid, 19)
+                        self.done.add(tid)
+            except OSError:  # the process or thread ended meanwhile
+                continue
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -81,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="every K-th run gets a fresh, empty gankit cache (XDG_CACHE_HOME); 0: never (default 2)")
     p.add_argument("--load", type=int, default=0, metavar="P",
                    help="keep P busy-looping processes running during the jobs (default 0)")
+    p.add_argument("--starve", action="store_true",
+                   help=f"renice the ranks' gloo worker threads ({GLOO_WORKER}) to 19, so that with --load they "
+                        "run late; Linux only")
     p.add_argument("--timeout", type=float, default=600, help="seconds before a job counts as hung (default 600)")
     p.add_argument("--keep", action="store_true", help="keep the run directories and print where they are")
     p.add_argument("--quiet", action="store_true", help="no line per run, only the summary")
@@ -92,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     base_env = {**os.environ, "OMP_NUM_THREADS": "1",
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
     load = [busy(args.timeout * args.runs) for _ in range(args.load)]
+    starver = Starver() if args.starve else None
     results: list[tuple[int, int | None, float, str, bool]] = []  # run, rc, seconds, cause, empty cache
     failures: list[tuple[int, str, str]] = []
     try:
@@ -101,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             if empty:
                 env["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix=f"cache-{i}-", dir=tmp)
             out = tmp / f"run-{i}"
+            if starver is not None:
+                starver.marker = str(out)  # only this run's ranks have this path on their command line
             start = time.monotonic()
             try:
                 proc = subprocess.run(command(out, args.steps, args.batch_size), env=env, cwd=REPO,
@@ -121,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep:
                 shutil.rmtree(out, ignore_errors=True)
     finally:
+        if starver is not None:
+            starver.stop()
         for proc in load:
             proc.kill()
             proc.wait()
@@ -132,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     by_cause = Counter(why for _, _, _, why, _ in results if why != "ok")
     seconds = [s for _, _, s, _, _ in results]
     print(f"\ntorchrun stress: 2 ranks, dcgan on fashion-mnist, {args.steps} steps, batch {args.batch_size}, "
-          f"load {args.load}")
+          f"load {args.load}{', gloo workers starved' if args.starve else ''}")
     print(f"CPU: {cpu_model()} ({os.cpu_count()} logical CPUs)")
     print(f"python {sys.version.split()[0]}")
     rows = [("runs", str(len(results))),
