@@ -566,10 +566,14 @@ def train(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: b
           force: bool = False) -> TrainResult:
     """Build a Trainer and run it; the process group (if any) and the run's lock are left afterwards."""
     trainer = None
+    finished = False
     try:
         trainer = Trainer(cfg, run_dir, resume=resume, progress=progress, force=force)
-        return trainer.fit()
+        result = trainer.fit()
+        finished = True
+        return result
     finally:
         if trainer is not None:
             trainer.close()
-        distributed.leave()
+        # A clean end waits for every rank before the group goes; after an error, it goes at once.
+        distributed.leave(failed=not finished)
