@@ -17,6 +17,7 @@ All losses are computed in float32, also under bf16 autocast.
 
 from __future__ import annotations
 
+import abc
 from typing import ClassVar
 
 import torch
@@ -25,7 +26,7 @@ import torch.nn.functional as F
 from gankit.config import closest
 
 
-class AdversarialLoss:
+class AdversarialLoss(abc.ABC):
     """A pair of losses for D and G over D's outputs on real and generated batches.
 
     Subclasses set ``name`` and ``description`` (which registers them in ``LOSSES``) and
@@ -41,11 +42,13 @@ class AdversarialLoss:
         if "name" in cls.__dict__:
             LOSSES[cls.name] = cls()
 
+    @abc.abstractmethod
     def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
-        raise NotImplementedError
+        """D's loss; ``real_target`` below 1 is one-sided label smoothing where the loss has targets."""
 
+    @abc.abstractmethod
     def g_loss(self, fake_out: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """G's loss on D's outputs for generated samples."""
 
     def score(self, out: torch.Tensor) -> torch.Tensor:
         """What to report as "D(x)": a probability for the BCE losses, the raw output otherwise."""

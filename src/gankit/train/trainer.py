@@ -366,11 +366,11 @@ class Trainer:
         self.apply_schedules(progress)
         step = Step({}, progress, self.noise, self.draw)
         generator = self.recipe.generator_name
-        for phase in self.phases:
+        for index, phase in enumerate(self.phases):
             if self.step % phase.every:
                 continue
             optimizers = [self.optimizers[name] for name in phase.optimizers]
-            where = torch.tensor([self.step, self.phases.index(phase)], device=self.device)
+            where = torch.tensor([self.step, index], device=self.device)
             for _ in range(phase.repeats):
                 step.batches = {name: self.draw(name) for name in phase.draws}
                 self.enter_phase(phase)
