@@ -14,6 +14,7 @@ from .catalog import CATALOG, FOLDER_DESCRIPTION, DatasetInfo
 from .errors import DataError
 from .folder import STORES, load_folder
 from .imageset import ImageSet, check_split, convert_images
+from .paired import handles as _translation, load_translation, translation_availability
 from .sources import FILE_DATASETS, _how_to_get, candidate_dirs, find_local
 from .toys import TOY_DISTRIBUTIONS, load_toy
 
@@ -25,7 +26,7 @@ _PACKAGE_DATASETS = {
 
 
 def _loadable(name: str) -> bool:
-    return name in FILE_DATASETS or name in _PACKAGE_DATASETS or name in TOY_DISTRIBUTIONS
+    return _translation(name) or name in FILE_DATASETS or name in _PACKAGE_DATASETS or name in TOY_DISTRIBUTIONS
 
 
 def dataset_names() -> list[str]:
@@ -39,6 +40,8 @@ def dataset_names() -> list[str]:
 
 DATASET_DESCRIPTIONS: dict[str, str] = {name: CATALOG[name].description for name in dataset_names()}
 DATASET_DESCRIPTIONS["folder:PATH"] = FOLDER_DESCRIPTION
+DATASET_DESCRIPTIONS["folder:A|B"] = ("Your own pairs for pix2pix: files of folder A and folder B matched by name "
+                                      "(for CycleGAN: two unpaired domains).")
 
 
 def _unknown(name: str, names: list[str] | None = None) -> DataError:
@@ -97,6 +100,8 @@ def load_dataset(name: str, split: str = "train", root: str | None = None, size:
     if store not in STORES:
         raise DataError(f"unknown store {store!r}: expected one of {', '.join(STORES)} "
                         "(data.store; it matters for folder:PATH datasets only)")
+    if _translation(name):  # the emoji sets, translation pairs and folder:A|B
+        return load_translation(name, split, size, channels)
     if name.startswith("folder:"):
         return load_folder(name[len("folder:"):], split, size=size, channels=channels, store=store)
     if name in TOY_DISTRIBUTIONS:
@@ -144,6 +149,8 @@ def describe_datasets(root: str | None = None) -> list[dict]:
             _, module, package = _PACKAGE_DATASETS[name]
             row["available"] = importlib.util.find_spec(module) is not None
             row["where"] = package if row["available"] else f"needs `pip install {package}`"
+        elif _translation(name):
+            row.update(translation_availability(name))
         else:
             row.update(available=True, where="generated")
         train_size, test_size = info.sizes if info.sizes is not None else (None, None)

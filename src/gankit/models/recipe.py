@@ -273,6 +273,13 @@ class Recipe(nn.Module, abc.ABC):
         y = torch.arange(label.classes).repeat_interleave(GRID_COLUMNS)
         return self.draw_inputs(len(y), noise, y=y), GRID_COLUMNS
 
+    def grid_images(self, samples: torch.Tensor) -> torch.Tensor:
+        """The images of a sample grid, given the generator's outputs for ``grid_inputs``: the samples.
+
+        A translation family returns its inputs, outputs and targets side by side instead.
+        """
+        return samples
+
     def square_images(self) -> tuple[int, int]:
         """(channels, size) of the data, for convolutional families that need square images."""
         if len(self.data_shape) != 3:

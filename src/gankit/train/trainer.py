@@ -489,7 +489,7 @@ class Trainer:
                 inputs = self.recipe.draw_inputs(TOY_PLOT_POINTS, Noise.seeded(0, self.device))
                 points = self.recipe.generate(inputs, net=g).float().cpu().numpy()
                 return plot_points(points, self.real_points, path, f"step {self.step}")
-            samples = self.recipe.generate(self.grid_inputs, net=g).float()
+            samples = self.recipe.grid_images(self.recipe.generate(self.grid_inputs, net=g).float())
             return save_grid(samples, path, nrow=self.grid_columns)
         finally:
             g.train(was_training)
