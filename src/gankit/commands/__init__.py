@@ -1,14 +1,15 @@
 """The ``gankit`` commands that are wired here rather than in :mod:`gankit.cli`, one module per group.
 
-``evaluate``: ``gankit eval`` and ``gankit metrics train-extractor``; ``theory``: ``gankit theory``.
+``evaluate``: ``gankit eval`` and ``gankit metrics train-extractor``; ``theory``: ``gankit theory``;
+``translate``: ``gankit translate`` (image-to-image runs).
 The libraries they call (:mod:`gankit.metrics`, :mod:`gankit.theory`) hold no argparse code.
 """
 
 from __future__ import annotations
 
-from . import evaluate, theory
+from . import evaluate, theory, translate
 
-GROUPS = (evaluate, theory)
+GROUPS = (evaluate, theory, translate)
 
 
 def add_commands(subparsers) -> None:

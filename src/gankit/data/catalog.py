@@ -125,16 +125,17 @@ EMOJI_CATEGORIES = ("people", "nature", "food", "activity", "travel", "objects",
 CATALOG.update({info.name: info for info in (
     DatasetInfo("emoji", "Noto Color Emoji: 3,789 colour emoji (ZWJ/skin-tone/flag sequences too) on white, "
                 "64x64 (data.size 32/64/128), captions = Unicode names, 9 categories (Debian "
-                "fonts-noto-color-emoji).", (3, 64, 64), 9, class_names=EMOJI_CATEGORIES),
+                "fonts-noto-color-emoji).", (3, 64, 64), 9, extractor="emoji", class_names=EMOJI_CATEGORIES),
     DatasetInfo("emojione", "EmojiOne 3: 1,794 colour emoji, 64x64 on white, 9 categories (Debian "
-                "ruby-gemojione).", (3, 64, 64), 9, class_names=EMOJI_CATEGORIES),
+                "ruby-gemojione).", (3, 64, 64), 9, extractor="emoji", class_names=EMOJI_CATEGORIES),
     DatasetInfo("edges2fashion", "pairs: Canny contours -> Fashion-MNIST garments, 32x32 gray, classes kept "
                 "(Debian dataset-fashion-mnist).", (1, 32, 32), 10, sizes=(60000, 10000),
                 extractor="fashion-mnist", class_names=FASHION_CLASSES),
     DatasetInfo("edges2emoji", "pairs: Canny contours -> Noto Color Emoji, 64x64 (data.size).", (3, 64, 64), 9,
-                class_names=EMOJI_CATEGORIES),
+                extractor="emoji", class_names=EMOJI_CATEGORIES),
     DatasetInfo("emojione2noto", "pairs: EmojiOne -> Noto Color Emoji of the same code point (1,766), 64x64; "
-                "also two unpaired domains for CycleGAN.", (3, 64, 64), 9, class_names=EMOJI_CATEGORIES),
+                "also two unpaired domains for CycleGAN.", (3, 64, 64), 9, extractor="emoji",
+                class_names=EMOJI_CATEGORIES),
 )})
 FOLDER_DESCRIPTION = "Your own images in PATH (class subfolders optional), decoded once and cached."
 

@@ -32,6 +32,9 @@ ARCHS: dict[str, dict] = {
                      epochs=30, batch_size=128, lr=3e-3, shift=2, hflip=False),
     "digits": dict(in_channels=1, size=8, widths=[16, 32, 64], feat_dim=64, num_classes=10,
                    epochs=40, batch_size=128, lr=3e-3, shift=1, hflip=False),
+    # Colour emoji (Noto, 9 categories): the feature space of FID for the emoji translation sets.
+    "emoji": dict(in_channels=3, size=32, widths=[32, 64, 128], feat_dim=128, num_classes=9,
+                  epochs=30, batch_size=128, lr=3e-3, shift=2, hflip=True),
 }
 NET_KEYS = ("in_channels", "size", "widths", "feat_dim", "num_classes")
 

@@ -52,6 +52,9 @@ class Pix2Pix(TranslationRecipe):
         elif options.l1_weight <= 0:
             raise ValueError("model.adversarial=false with model.l1_weight=0 leaves no loss to train")
 
+    def size_multiple(self):
+        return 2 ** self.nets["G"].depth
+
     def phases(self):
         if not self.options.adversarial:
             return [Phase("G", trains="G")]

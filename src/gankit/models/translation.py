@@ -49,6 +49,10 @@ class TranslationRecipe(Recipe):
         """(C, H, W) of the images the ``direction`` translator reads."""
         return self.input_shape
 
+    def size_multiple(self) -> int:
+        """Image sides the translators accept are multiples of this (they are fully convolutional)."""
+        return 4
+
     # --- sample grids ---------------------------------------------------------------------------
     def grid_pairs(self, device) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Fixed (inputs, targets or None) for the grids, in [-1, 1] on ``device``."""

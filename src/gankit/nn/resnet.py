@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from torch import nn
 
+from gankit.nn.patchgan import norm_layer
+
 
 def conv_norm_relu(c_in: int, c_out: int, kernel: int, stride: int = 1) -> list[nn.Module]:
     pad = [nn.ReflectionPad2d(kernel // 2)] if stride == 1 else []
     conv = nn.Conv2d(c_in, c_out, kernel, stride, padding=0 if stride == 1 else 1, bias=False)
-    return [*pad, conv, nn.InstanceNorm2d(c_out), nn.ReLU()]
+    return [*pad, conv, norm_layer("instance", c_out), nn.ReLU()]
 
 
 class ResidualBlock(nn.Module):
@@ -38,7 +40,7 @@ class ResnetGenerator(nn.Module):
         layers += [ResidualBlock(4 * base) for _ in range(blocks)]
         for c in (4 * base, 2 * base):
             layers += [nn.ConvTranspose2d(c, c // 2, 3, 2, padding=1, output_padding=1, bias=False),
-                       nn.InstanceNorm2d(c // 2), nn.ReLU()]
+                       norm_layer("instance", c // 2), nn.ReLU()]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(base, out_channels, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
