@@ -15,6 +15,13 @@ install:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist || \
 		echo "note: could not install dataset-fashion-mnist; gankit will download Fashion-MNIST when online"; \
 	fi
+	# The colour emoji of the translation datasets (emoji, emojione, edges2emoji, emojione2noto).
+	@if { [ ! -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || \
+	      ! ls -d /usr/share/rubygems-integration/all/gems/gemojione-* >/dev/null 2>&1; } && command -v apt-get >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-noto-color-emoji ruby-gemojione || \
+		echo "note: could not install fonts-noto-color-emoji / ruby-gemojione; the emoji datasets need them"; \
+	fi
+	$(PIP) install --quiet -e '.[emoji]'
 
 demo: install
 	gankit demo

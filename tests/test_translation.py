@@ -296,3 +296,22 @@ def test_emoji_sets_share_one_split_by_code_point():
         warnings.simplefilter("error")
         edges = load_dataset("edges2emoji", "test", size=32)
     assert edges.extra["a"].shape == edges.x.shape and len(edges) > 300
+
+
+def test_missing_emoji_packages_are_named(monkeypatch, tmp_path):
+    from gankit.data import emoji
+
+    monkeypatch.setattr(emoji, "NOTO_FONT", tmp_path / "NotoColorEmoji.ttf")
+    monkeypatch.setattr(emoji, "EMOJIONE_GEMS", tmp_path / "gems")
+    emoji.load_noto.cache_clear()
+    emoji.load_emojione.cache_clear()
+    emoji.emojione_index.cache_clear()
+    try:
+        with pytest.raises(DataError, match="apt-get install fonts-noto-color-emoji"):
+            load_dataset("emoji", "train")
+        with pytest.raises(DataError, match="apt-get install ruby-gemojione"):
+            load_dataset("emojione2noto", "train")
+    finally:
+        emoji.load_noto.cache_clear()
+        emoji.load_emojione.cache_clear()
+        emoji.emojione_index.cache_clear()

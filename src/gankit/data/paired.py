@@ -225,6 +225,18 @@ def load_folder_pairs(name: str, split: str = "train", size: int | None = None,
     return ImageSet(name, b, None, None, f"{a_dir} | {b_dir}", extra={INPUT: a})
 
 
+def load_pairs(name: str, split: str = "train", size: int | None = None, channels: int | None = None,
+               root=None) -> ImageSet:
+    """A paired dataset, or a DataError saying which datasets are paired."""
+    from .registry import load_dataset
+
+    data = load_dataset(name, split, root, size, channels)
+    if INPUT not in data.extra:
+        raise DataError(f"{name} holds single images, not pairs: pix2pix needs a paired dataset "
+                        f"({', '.join(PAIRED_DATASETS)} or folder:A_DIR|B_DIR); cyclegan takes unpaired domains.")
+    return data
+
+
 def load_domain(name: str, side: str, split: str = "train", size: int | None = None,
                 channels: int | None = None, root=None) -> ImageSet:
     """One domain of a translation dataset for unpaired training: ``side`` "A" (inputs) or "B" (targets).
@@ -241,12 +253,7 @@ def load_domain(name: str, side: str, split: str = "train", size: int | None = N
         data = load_folder(folder, split, size=size, channels=channels, store="memory")
         data.name = f"{name} ({side})"
         return data
-    from .registry import load_dataset
-
-    data = load_dataset(name, split, root, size, channels)
-    if INPUT not in data.extra:
-        raise DataError(f"{name} is not a paired dataset, so it has no domains A and B: use "
-                        f"{', '.join(PAIRED_DATASETS)} or folder:A_DIR|B_DIR.")
+    data = load_pairs(name, split, size, channels, root)
     x = data.extra[INPUT] if side == "A" else data.x
     return ImageSet(f"{name} ({side})", x, data.y, data.num_classes, data.source, class_names=data.class_names)
 

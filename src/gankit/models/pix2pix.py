@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from gankit.losses import get_loss
-from gankit.models.recipe import Phase, Step
+from gankit.data.paired import load_pairs
+from gankit.models.recipe import MAIN_STREAM, Phase, Step, Stream
 from gankit.models.translation import TranslationRecipe
 from gankit.nn.patchgan import PatchDiscriminator
 from gankit.nn.unet import UNetGenerator
@@ -37,11 +38,20 @@ class Pix2PixOptions:
     adversarial: bool = True  # false trains the L1 term alone (no D)
 
 
+def _pairs(name, size, channels, root, split):
+    return load_pairs(name, split, size, channels, root)
+
+
 class Pix2Pix(TranslationRecipe):
     name = "pix2pix"
     description = "pix2pix: U-Net G (dropout noise), PatchGAN D on (input, output), cGAN + 100 * L1; paired data"
     Options = Pix2PixOptions
     train_defaults = {"loss": "non-saturating", "batch_size": 16}
+
+    @classmethod
+    def streams(cls, cfg, options):
+        d = cfg.data
+        return {MAIN_STREAM: Stream(functools.partial(_pairs, d.name, d.size, d.channels, d.root))}
 
     def __init__(self, options: Pix2PixOptions, data, train):
         super().__init__(options, data, train)
