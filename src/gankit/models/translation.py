@@ -30,6 +30,12 @@ class TranslationRecipe(Recipe):
     def inputs(self):
         return (Input("a", tuple(self.input_shape), distribution="given"),)
 
+    def draw_inputs(self, n, noise, **given):
+        if "a" not in given:  # `gankit sample` / `gankit eval` have no images to give
+            raise ValueError(f"{self.name} translates images rather than sampling them: use `gankit translate RUN "
+                             "INPUT... --out DIR`, `gankit translate RUN --eval`, or run.sample(n, a=images)")
+        return super().draw_inputs(n, noise, **given)
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         """(C, H, W) of the images the generator translates."""
@@ -65,7 +71,9 @@ class TranslationRecipe(Recipe):
                 if " (" in name:  # one domain of unpaired data: "emojione2noto (A)"
                     source = name.rsplit(" (", 1)[0]
                     try:
-                        paired = load_dataset(source, split, size=size)
+                        with warnings.catch_warnings():  # two unpaired folders: no partners is no news
+                            warnings.simplefilter("ignore")
+                            paired = load_dataset(source, split, size=size)
                         a, b = paired.extra[INPUT], paired.x
                     except (DataError, KeyError):
                         a = load_domain(source, "A", split, size=size).x
