@@ -14,6 +14,7 @@ from .catalog import CATALOG, FOLDER_DESCRIPTION, DatasetInfo
 from .errors import DataError
 from .folder import STORES, load_folder
 from .imageset import ImageSet, check_split, convert_images
+from .npz import load_npz
 from .sources import FILE_DATASETS, _how_to_get, candidate_dirs, find_local
 from .toys import TOY_DISTRIBUTIONS, load_toy
 
@@ -39,6 +40,8 @@ def dataset_names() -> list[str]:
 
 DATASET_DESCRIPTIONS: dict[str, str] = {name: CATALOG[name].description for name in dataset_names()}
 DATASET_DESCRIPTIONS["folder:PATH"] = FOLDER_DESCRIPTION
+DATASET_DESCRIPTIONS["npz:FILE"] = ("A NumPy archive: x = uint8 images (N, C, H, W), y = labels; e.g. from "
+                                    "`gankit sample RUN --labels all --out FILE.npz`.")
 
 
 def _unknown(name: str, names: list[str] | None = None) -> DataError:
@@ -63,7 +66,7 @@ def dataset_info(name: str, root: str | None = None) -> DatasetInfo:
     """
     if name in CATALOG:
         return CATALOG[name]
-    if name.startswith("folder:"):
+    if name.startswith(("folder:", "npz:")):
         return load_dataset(name, split="test", root=root).info
     raise _unknown(name, list(CATALOG))
 
@@ -99,6 +102,8 @@ def load_dataset(name: str, split: str = "train", root: str | None = None, size:
                         "(data.store; it matters for folder:PATH datasets only)")
     if name.startswith("folder:"):
         return load_folder(name[len("folder:"):], split, size=size, channels=channels, store=store)
+    if name.startswith("npz:"):  # held in memory whatever the store
+        return load_npz(name[len("npz:"):], split, size=size, channels=channels)
     if name in TOY_DISTRIBUTIONS:
         if size is not None or channels is not None:
             raise DataError(f"{name} is a toy point set ({TOY_DISTRIBUTIONS[name].dim}-D), not "
