@@ -143,6 +143,7 @@ def test_spread_balances_classes():
     assert np.bincount(spread(list(range(10)), 60000)).tolist() == [6000] * 10
 
 
+@pytest.mark.slow  # three classifier trainings: ~20 s on a quiet 2-core machine, minutes on a busy one
 def test_cas_of_real_data_matches_the_real_classifier(tmp_path, monkeypatch):
     """Real training images passed as "generated" ones (shuffled: another training trajectory) score
     within a few points of the real-data classifier; the same images with wrong labels score near chance."""
@@ -155,3 +156,14 @@ def test_cas_of_real_data_matches_the_real_classifier(tmp_path, monkeypatch):
     assert abs(result["cas"] - result["cas_real"]) < 0.04
     wrong = classification_accuracy_score(x, (y + 1 + order % 9) % 10, "digits", epochs=15, seed=1)
     assert wrong["cas"] < 0.3 and wrong["cas_real"] == result["cas_real"]  # the real side is cached
+
+
+def test_cas_needs_labels(tmp_path, capsys):
+    from gankit.metrics.evaluate import evaluate, parse_metrics
+
+    assert parse_metrics("fid,cas") == ("fid", "cas")
+    x = load_dataset("digits", "test").x[:20]
+    assert evaluate(x, "digits", metrics="cas") == {}  # unlabelled samples: skipped, said so
+    assert "cas skipped" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="one label per sample"):
+        classification_accuracy_score(x, np.zeros(3, np.int64), "digits")
