@@ -17,6 +17,14 @@ Configurations (all on fashion-mnist, batch 64, Adam lr 2e-4 betas (0.5, 0.999),
   plugged into the Trainer as a recipe that registers itself when classic.py is imported
   (gankit's src is not changed).
 * ``dcgan``: gankit's own default ``dcgan`` at 28x28.
+* ``cgan-classic``, ``acgan-classic``: PyTorch-GAN's ``cgan.py`` (MLPs with label embeddings,
+  least-squares loss) and ``acgan.py`` (label x noise into the dcgan.py generator; a two-headed
+  conv D) at 32x32 (``benchmarks/classic_conditional.py``), with their scripts' loops as baselines.
+* ``cgan``, ``acgan``: gankit's own default conditional families at 28x28.
+
+The Trainer computes ``Upsample(x2) -> Conv2d(3x3)`` pairs (the dcgan.py / acgan.py generators)
+as one transposed convolution (``gankit/nn/fuse.py``): the same function and parameters with
+2.25x fewer multiply-adds, which the FLOP column shows.
 
 Each gankit configuration is timed with the Trainer itself: a Trainer is built into a temporary
 run directory and ``trainer.iteration`` (one D step on a real batch and the fake batch, one G

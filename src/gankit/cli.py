@@ -315,7 +315,7 @@ def cmd_data(args) -> int:
             shape = "x".join(str(s) for s in r.get("shape") or ()) or "-"
             print(f"{r['name']:<14} {r.get('train_size') or '-':>7} {r.get('test_size') or '-':>7}  {shape:<12} "
                   f"{r.get('source') if r.get('available') else 'not found: ' + str(r.get('source'))}")
-        print("\nalso: folder:PATH (any image folder; subfolders are classes)")
+        print("\nalso: folder:PATH (any image folder; subfolders are classes), npz:FILE (x = images, y = labels)")
         return 0
     data = load_dataset(args.name, args.split, args.data_root)
     print(f"{data.name} ({args.split}): {len(data)} examples of shape {data.x.shape[1:]}, "

@@ -48,8 +48,8 @@ def _unknown(name: str, names: list[str] | None = None) -> DataError:
     names = dataset_names() if names is None else names
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.4)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    return DataError(f"unknown dataset {name!r}: expected one of {', '.join(names)} or "
-                     f"folder:PATH.{hint}")
+    return DataError(f"unknown dataset {name!r}: expected one of {', '.join(names)}, "
+                     f"folder:PATH or npz:FILE.{hint}")
 
 
 def dataset_info(name: str, root: str | None = None) -> DatasetInfo:
