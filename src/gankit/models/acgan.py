@@ -11,6 +11,11 @@ D maximises L_S + L_C and G maximises L_C - L_S (the paper's Eq. 2-3). We minimi
 the adversarial pair comes from ``train.loss``: ``minimax`` is L_S exactly, the default
 ``non-saturating`` replaces G's ``E[log P(S=fake|X_fake)]`` by ``-E[log P(S=real|X_fake)]``
 (Goodfellow et al.'s usual fix, same fixed point). ``model.class_weight`` is lambda (1 in the paper).
+
+``model.classify_fakes=false`` drops ``CE_fake`` from D's loss (D's class head then learns the
+classes from real images only). With it, D can learn the look of G's own images of each class and G
+can satisfy L_C with one easily classified image per class, a within-class collapse that ACGAN is
+known for (Gong et al. 2019); on Fashion-MNIST short runs showed it (see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from gankit.nn.conditional import ClassHeadD, feature_shape
 @dataclass
 class ACGANOptions(CGANOptions):
     class_weight: float = 1.0  # lambda in front of the class log-likelihood L_C
+    classify_fakes: bool = True  # D's L_C includes generated images (the paper); false: real ones only
 
 
 class ACGAN(ConditionalRecipe):
@@ -49,7 +55,9 @@ class ACGAN(ConditionalRecipe):
         adversarial, lam = self.adversarial_loss, self.options.class_weight
         (real_s, real_c), (fake_s, fake_c) = self.discriminate(self.net("D"), real, fake)
         source = adversarial.d_loss(real_s, fake_s, self.train_config.real_label)
-        classes = F.cross_entropy(real_c.float(), y_real) + F.cross_entropy(fake_c.float(), y_fake)
+        classes = F.cross_entropy(real_c.float(), y_real)
+        if self.options.classify_fakes:
+            classes = classes + F.cross_entropy(fake_c.float(), y_fake)
         loss = source + lam * classes
         return loss, {"d_loss": loss.detach(), "d_class": classes.detach(),
                       "D(x)": adversarial.score(real_s).mean().detach(),
