@@ -167,3 +167,36 @@ def test_cas_needs_labels(tmp_path, capsys):
     assert "cas skipped" in capsys.readouterr().err
     with pytest.raises(ValueError, match="one label per sample"):
         classification_accuracy_score(x, np.zeros(3, np.int64), "digits")
+
+
+def test_acgan_losses_are_the_papers_on_hand_made_logits():
+    """D minimises -(L_S + L_C); G minimises L_C's fake term with the adversarial G loss (minimax: -L_S's)."""
+    import math
+
+    from gankit.config import TrainConfig
+    from gankit.data.catalog import CATALOG
+    from gankit.models.acgan import ACGAN, ACGANOptions
+
+    class Fixed(torch.nn.Module):  # D(x) = (s, class logits) read off the first pixel
+        def forward(self, x):
+            s = x[:, 0, 0, 0]
+            return s, torch.stack([s, -s], 1)
+
+    def recipe(**options):
+        r = ACGAN(ACGANOptions(g_base=8, d_base=8, embed_dim=2, **options), {"real": CATALOG["digits"]},
+                  TrainConfig(loss="minimax"))
+        r.nets["D"] = Fixed()
+        return r
+
+    real, fake = torch.full((1, 1, 8, 8), 2.0), torch.full((1, 1, 8, 8), -1.0)
+    y_real, y_fake = torch.tensor([0]), torch.tensor([1])
+    sig = lambda t: 1 / (1 + math.exp(-t))
+    log_softmax = lambda a, b: a - math.log(math.exp(a) + math.exp(b))
+    l_s = math.log(sig(2.0)) + math.log(1 - sig(-1.0))
+    l_c_real, l_c_fake = log_softmax(2.0, -2.0), log_softmax(1.0, -1.0)  # class 0 of (2, -2), class 1 of (-1, 1)
+    loss, _ = recipe().d_loss(real, y_real, fake, y_fake)
+    assert loss.item() == pytest.approx(-(l_s + l_c_real + l_c_fake), rel=1e-5)
+    loss, _ = recipe(classify_fakes=False).d_loss(real, y_real, fake, y_fake)
+    assert loss.item() == pytest.approx(-(l_s + l_c_real), rel=1e-5)
+    loss, _ = recipe(class_weight=0.5).g_loss(fake, y_fake)
+    assert loss.item() == pytest.approx(math.log(1 - sig(-1.0)) - 0.5 * l_c_fake, rel=1e-5)
