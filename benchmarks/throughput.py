@@ -17,6 +17,14 @@ Configurations (all on fashion-mnist, batch 64, Adam lr 2e-4 betas (0.5, 0.999),
   plugged into the Trainer as a recipe that registers itself when classic.py is imported
   (gankit's src is not changed).
 * ``dcgan``: gankit's own default ``dcgan`` at 28x28.
+* ``cgan-classic``, ``acgan-classic``: PyTorch-GAN's ``cgan.py`` (MLPs with label embeddings,
+  least-squares loss) and ``acgan.py`` (label x noise into the dcgan.py generator; a two-headed
+  conv D) at 32x32 (``benchmarks/classic_conditional.py``), with their scripts' loops as baselines.
+* ``cgan``, ``acgan``: gankit's own default conditional families at 28x28.
+
+The Trainer computes ``Upsample(x2) -> Conv2d(3x3)`` pairs (the dcgan.py / acgan.py generators)
+as one transposed convolution (``gankit/nn/fuse.py``): the same function and parameters with
+2.25x fewer multiply-adds, which the FLOP column shows.
 
 Each gankit configuration is timed with the Trainer itself: a Trainer is built into a temporary
 run directory and ``trainer.iteration`` (one D step on a real batch and the fake batch, one G
@@ -62,6 +70,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/classic.py
 
 import classic  # noqa: E402
+import classic_conditional  # noqa: E402
 from machine import cpu_model  # noqa: E402
 
 from gankit.config import RunConfig, apply_overrides  # noqa: E402
@@ -73,7 +82,8 @@ DATASET = "fashion-mnist"
 BATCH = 64
 LATENT = 100
 # The issue's measurements of the original scripts on this machine kind (not measured here).
-ISSUE_REFERENCE = {"gan-classic": ("gan.py", 2340.0), "dcgan-classic": ("dcgan.py", 136.0)}
+ISSUE_REFERENCE = {"gan-classic": ("gan.py", 2340.0), "dcgan-classic": ("dcgan.py", 136.0),
+                   "cgan-classic": ("cgan.py", 1350.0), "acgan-classic": ("acgan.py", 135.0)}
 
 
 @dataclass
@@ -84,6 +94,9 @@ class Config:
     options: dict[str, Any]
     baseline: Callable[[int, int], tuple[nn.Module, nn.Module]] | None = None  # (channels, size) -> (G, D)
     note: str = ""
+    # The classic script's training step (G, D, opt_G, opt_D, images, labels) -> (d_loss, g_loss);
+    # None: gan.py / dcgan.py's, with D wrapped in nn.Sigmoid.
+    classic_step: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None
 
 
 def classic_gan_nets(channels: int, size: int) -> tuple[nn.Module, nn.Module]:
@@ -105,6 +118,12 @@ CONFIGS = [
     Config("dcgan-classic", classic.ClassicDCGAN.name, 32, {"latent_dim": LATENT}, classic_dcgan_nets,
            "PyTorch-GAN dcgan.py nets as a recipe"),
     Config("dcgan", "dcgan", 28, {}, None, "gankit's default dcgan"),
+    Config("cgan-classic", classic_conditional.ClassicCGAN.name, 32, {}, classic_conditional.cgan_nets,
+           "PyTorch-GAN cgan.py nets as a recipe", classic_conditional.cgan_step),
+    Config("acgan-classic", classic_conditional.ClassicACGAN.name, 32, {}, classic_conditional.acgan_nets,
+           "PyTorch-GAN acgan.py nets as a recipe", classic_conditional.acgan_step),
+    Config("cgan", "cgan", 28, {}, None, "gankit's default cgan"),
+    Config("acgan", "acgan", 28, {}, None, "gankit's default acgan"),
 ]
 
 
@@ -235,14 +254,37 @@ class SigmoidD(nn.Module):
         return torch.sigmoid(self.d(x)).unsqueeze(1)
 
 
+def gan_step(generator, discriminator, optimizer_g, optimizer_d, imgs, labels):
+    """One batch of gan.py / dcgan.py: a G step, then a D step, Sigmoid + BCELoss."""
+    adversarial_loss = nn.BCELoss()
+    valid = torch.ones(imgs.size(0), 1)
+    fake = torch.zeros(imgs.size(0), 1)
+    real_imgs = imgs.float()
+    # generator step (D is not frozen: its weight gradients are computed too, then discarded)
+    optimizer_g.zero_grad()
+    z = torch.tensor(np.random.normal(0, 1, (imgs.shape[0], LATENT)), dtype=torch.float32)
+    gen_imgs = generator(z)
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    g_loss.backward()
+    optimizer_g.step()
+    # discriminator step
+    optimizer_d.zero_grad()
+    real_loss = adversarial_loss(discriminator(real_imgs), valid)
+    fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
+    d_loss = (real_loss + fake_loss) / 2
+    d_loss.backward()
+    optimizer_d.step()
+    return d_loss, g_loss
+
+
 def bench_baseline(c: Config, args) -> dict[str, Any]:
     torch.manual_seed(0)
     np.random.seed(0)
     data = load_dataset(DATASET, "train")  # raw 28x28 uint8: the resize happens per sample
     loader = DataLoader(PILImageDataset(data.x, data.y, c.size), batch_size=BATCH, shuffle=True, num_workers=0)
     generator, d = c.baseline(data.x.shape[1], c.size)
-    discriminator = SigmoidD(d)
-    adversarial_loss = nn.BCELoss()
+    discriminator = SigmoidD(d) if c.classic_step is None else d
+    train_step = c.classic_step or gan_step
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     log: list[str] = []
@@ -257,24 +299,8 @@ def bench_baseline(c: Config, args) -> dict[str, Any]:
     stream = batches()
 
     def step() -> int:
-        epoch, i, (imgs, _) = next(stream)
-        valid = torch.ones(imgs.size(0), 1)
-        fake = torch.zeros(imgs.size(0), 1)
-        real_imgs = imgs.float()
-        # generator step (D is not frozen: its weight gradients are computed too, then discarded)
-        optimizer_g.zero_grad()
-        z = torch.tensor(np.random.normal(0, 1, (imgs.shape[0], LATENT)), dtype=torch.float32)
-        gen_imgs = generator(z)
-        g_loss = adversarial_loss(discriminator(gen_imgs), valid)
-        g_loss.backward()
-        optimizer_g.step()
-        # discriminator step
-        optimizer_d.zero_grad()
-        real_loss = adversarial_loss(discriminator(real_imgs), valid)
-        fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
-        d_loss = (real_loss + fake_loss) / 2
-        d_loss.backward()
-        optimizer_d.step()
+        epoch, i, (imgs, labels) = next(stream)
+        d_loss, g_loss = train_step(generator, discriminator, optimizer_g, optimizer_d, imgs, labels)
         # the per-batch log line (kept in memory, not printed); sample grids every 400 batches are left out
         log.append("[Epoch %d] [Batch %d/%d] [D loss: %f] [G loss: %f]"
                    % (epoch, i, len(loader), d_loss.item(), g_loss.item()))

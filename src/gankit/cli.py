@@ -25,6 +25,14 @@ EPILOG_TRAIN = textwrap.dedent("""\
     Under torchrun (`torchrun --nproc_per_node=2 -m gankit train ...`) the run uses DDP.""")
 
 
+EPILOG_SAMPLE = textwrap.dedent("""\
+    examples:
+      gankit sample runs/cgan --labels all --out grid.png          # one row per class
+      gankit sample runs/cgan --labels 3,5 -n 1000 --out dresses_sandals.npy
+      gankit sample runs/cgan --labels all -n 60000 --out synth.npz
+      gankit train dcgan --data npz:synth.npz                         # train on the generated dataset""")
+
+
 class Parser(argparse.ArgumentParser):
     """argparse without prefix guessing: `--step` is an error naming `--steps`, never a silent match."""
 
@@ -75,10 +83,15 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("sample", help="draw samples from a trained run",
                        description="FILE.png writes a grid; FILE.npy writes uint8 (N, H, W) for one-channel images, "
-                                   "(N, H, W, 3) for RGB, float32 (N, D) for toy data.")
+                                   "(N, H, W, 3) for RGB, float32 (N, D) for toy data; FILE.npz writes a dataset "
+                                   "(x = uint8 (N, C, H, W), y = labels) that --data npz:FILE trains on.",
+                       epilog=EPILOG_SAMPLE)
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
-    p.add_argument("--out", help="FILE.png or FILE.npy (default RUN_DIR/samples/sample.png)")
+    p.add_argument("-n", type=int, default=None, help="number of samples (default 64; with --labels and a .png, "
+                   "8 per class)")
+    p.add_argument("--out", help="FILE.png, FILE.npy or FILE.npz (default RUN_DIR/samples/sample.png)")
+    p.add_argument("--labels", metavar="all|C1,C2,...", help="conditional runs: the classes to draw, N/K samples "
+                   "each, sorted by class (a .png puts one class per row; a .npy also writes FILE.labels.npy)")
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     p.add_argument("--truncation", type=float, help="scale latents by this factor (< 1: fidelity over diversity)")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator even if the run kept an EMA")
@@ -188,30 +201,52 @@ def cmd_sample(args) -> int:
     import numpy as np
 
     from gankit import load
+    from gankit.labels import parse_classes, spread
     from gankit.viz.grid import save_grid
 
     run = load(args.run_dir, device=args.device, ema=not args.no_ema)
     out = Path(args.out) if args.out else run.run_dir / "samples" / "sample.png"
-    if out.suffix not in (".png", ".npy"):
-        raise ConfigError(f"--out must end in .png (a grid) or .npy (an array), got {out.name!r}")
+    if out.suffix not in (".png", ".npy", ".npz"):
+        raise ConfigError(f"--out must end in .png (a grid), .npy (an array) or .npz (a dataset), got {out.name!r}")
+    classes = None
+    if args.labels is not None:
+        classes = parse_classes(args.labels, run.num_classes if run.conditional else None, str(args.run_dir))
+    n = args.n if args.n is not None else (8 * len(classes) if classes and out.suffix == ".png" else 64)
+    labels = None if classes is None else spread(classes, n)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".npy":
-        arr = run.sample_array(args.n, seed=args.seed)
+    if out.suffix in (".npy", ".npz"):
+        if labels is None and run.conditional:  # a labelled dataset either way: the classes in turn
+            labels = spread(list(range(run.num_classes)), n)
+        arr = run.sample_array(n, seed=args.seed, labels=labels)
+        if out.suffix == ".npz":  # the layout of npz:FILE (and of a decoded folder): x (N, C, H, W), y
+            fields = {"x": arr} if labels is None else {"x": arr, "y": labels}
+            names = next(iter(run.data.values())).class_names
+            if labels is not None and names:
+                fields["class_names"] = np.asarray(names)
+            np.savez(out, **fields)
+            print(f"wrote {out}: x {arr.dtype} {arr.shape}" + ("" if labels is None else f", y int64 ({n},)")
+                  + f"; train on it with --data npz:{out}")
+            return 0
         if arr.ndim == 4:  # (N, C, H, W) -> (N, H, W) or (N, H, W, 3)
             arr = arr[:, 0] if arr.shape[1] == 1 else arr.transpose(0, 2, 3, 1)
         np.save(out, arr)
         print(f"wrote {out}: {arr.dtype} array of shape {arr.shape}")
+        if labels is not None:
+            label_file = out.with_suffix(".labels.npy")
+            np.save(label_file, labels)
+            print(f"wrote {label_file}: int64 labels of shape {labels.shape}")
     else:
-        samples = run.sample(args.n, truncation=args.truncation, seed=args.seed)
+        samples = run.sample(n, labels=labels, truncation=args.truncation, seed=args.seed)
         if run.is_image:
-            save_grid(samples, out)
+            save_grid(samples, out, nrow=-(-n // len(classes)) if classes else None)
         else:
             from gankit.data import load_dataset
             from gankit.viz.plots import plot_points
 
             real = load_dataset(run.data_name, "test").x[:2000]
             plot_points(samples.numpy(), real, out, f"{run.config.model} on {run.data_name}")
-        print(f"wrote {out}: {args.n} samples from {run.checkpoint}{' (EMA)' if run.uses_ema else ''}")
+        rows = f", one row per class ({', '.join(map(str, classes))})" if classes and run.is_image else ""
+        print(f"wrote {out}: {n} samples from {run.checkpoint}{' (EMA)' if run.uses_ema else ''}{rows}")
     return 0
 
 
@@ -280,7 +315,7 @@ def cmd_data(args) -> int:
             shape = "x".join(str(s) for s in r.get("shape") or ()) or "-"
             print(f"{r['name']:<14} {r.get('train_size') or '-':>7} {r.get('test_size') or '-':>7}  {shape:<12} "
                   f"{r.get('source') if r.get('available') else 'not found: ' + str(r.get('source'))}")
-        print("\nalso: folder:PATH (any image folder; subfolders are classes)")
+        print("\nalso: folder:PATH (any image folder; subfolders are classes), npz:FILE (x = images, y = labels)")
         return 0
     data = load_dataset(args.name, args.split, args.data_root)
     print(f"{data.name} ({args.split}): {len(data)} examples of shape {data.x.shape[1:]}, "

@@ -25,7 +25,8 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
                     "or --reference --data NAME for real-data / noise / one-image reference rows.")
     p.add_argument("run_dir", nargs="?", help="run directory (config.yaml, checkpoints/)")
     p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
-                   help="comma-separated subset of %(default)s (inapplicable ones are skipped)")
+                   help="comma-separated subset of %(default)s (inapplicable ones are skipped); also cas: "
+                        "Classification Accuracy Score of labelled samples (trains two classifiers, minutes)")
     p.add_argument("-n", type=int, default=10_000, help="number of samples (default %(default)s)")
     p.add_argument("--json", metavar="OUT.json", help="also write the results as JSON")
     p.add_argument("--samples", metavar="FILE.npy", help="samples array: uint8 0..255 or float in [0,1]/[-1,1]")

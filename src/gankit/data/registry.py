@@ -15,6 +15,7 @@ from .errors import DataError
 from .folder import STORES, load_folder
 from .imageset import ImageSet, check_split, convert_images
 from .paired import handles as _translation, load_translation, translation_availability
+from .npz import load_npz
 from .sources import FILE_DATASETS, _how_to_get, candidate_dirs, find_local
 from .toys import TOY_DISTRIBUTIONS, load_toy
 
@@ -42,14 +43,16 @@ DATASET_DESCRIPTIONS: dict[str, str] = {name: CATALOG[name].description for name
 DATASET_DESCRIPTIONS["folder:PATH"] = FOLDER_DESCRIPTION
 DATASET_DESCRIPTIONS["folder:A|B"] = ("Your own pairs for pix2pix: files of folder A and folder B matched by name "
                                       "(for CycleGAN: two unpaired domains).")
+DATASET_DESCRIPTIONS["npz:FILE"] = ("A NumPy archive: x = uint8 images (N, C, H, W), y = labels; e.g. from "
+                                    "`gankit sample RUN --labels all --out FILE.npz`.")
 
 
 def _unknown(name: str, names: list[str] | None = None) -> DataError:
     names = dataset_names() if names is None else names
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.4)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    return DataError(f"unknown dataset {name!r}: expected one of {', '.join(names)} or "
-                     f"folder:PATH.{hint}")
+    return DataError(f"unknown dataset {name!r}: expected one of {', '.join(names)}, "
+                     f"folder:PATH or npz:FILE.{hint}")
 
 
 def dataset_info(name: str, root: str | None = None) -> DatasetInfo:
@@ -66,7 +69,7 @@ def dataset_info(name: str, root: str | None = None) -> DatasetInfo:
     """
     if name in CATALOG:
         return CATALOG[name]
-    if name.startswith("folder:"):
+    if name.startswith(("folder:", "npz:")):
         return load_dataset(name, split="test", root=root).info
     raise _unknown(name, list(CATALOG))
 
@@ -104,6 +107,8 @@ def load_dataset(name: str, split: str = "train", root: str | None = None, size:
         return load_translation(name, split, size, channels)
     if name.startswith("folder:"):
         return load_folder(name[len("folder:"):], split, size=size, channels=channels, store=store)
+    if name.startswith("npz:"):  # held in memory whatever the store
+        return load_npz(name[len("npz:"):], split, size=size, channels=channels)
     if name in TOY_DISTRIBUTIONS:
         if size is not None or channels is not None:
             raise DataError(f"{name} is a toy point set ({TOY_DISTRIBUTIONS[name].dim}-D), not "

@@ -8,8 +8,10 @@ import time
 import numpy as np
 
 DEFAULT_METRICS = ("fid", "kid", "pr", "dc", "score", "parzen", "modes", "nn")
+# Asked for by name only: "cas" trains two classifiers (minutes on a CPU).
+OPTIONAL_METRICS = ("cas",)
 KEY_ORDER = ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage", "classifier_score",
-             "classifier_score_std", "class_kl", "cond_accuracy", "parzen_ll", "parzen_se",
+             "classifier_score_std", "class_kl", "cond_accuracy", "cas", "cas_real", "parzen_ll", "parzen_se",
              "parzen_sigma", "modes", "hq_fraction", "mode_kl", "nn_ratio")
 MAX_PRDC = 10_000   # fake points for precision/recall/density/coverage (real side is capped in cache)
 MAX_PARZEN = 10_000  # kernel centres, as Goodfellow et al.
@@ -21,9 +23,9 @@ MAX_NN = 2_000       # samples and test images whose nearest training image is s
 
 def parse_metrics(metrics) -> tuple[str, ...]:
     names = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
-    unknown = [m for m in names if m and m not in DEFAULT_METRICS]
+    unknown = [m for m in names if m and m not in DEFAULT_METRICS + OPTIONAL_METRICS]
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; choose from {','.join(DEFAULT_METRICS)}")
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {','.join(DEFAULT_METRICS + OPTIONAL_METRICS)}")
     return tuple(m for m in names if m)
 
 
@@ -117,6 +119,13 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
         out["class_kl"] = class_kl(probs)
         if labels is not None:
             out["cond_accuracy"] = cond_accuracy(probs, labels)
+    if "cas" in asked:
+        if labels is None or not info.extractor:
+            log("cas skipped: it needs labelled samples (a conditional run or --labels) of a dataset with a "
+                "classifier")
+        else:
+            from .cas import classification_accuracy_score
+            out.update(classification_accuracy_score(x, labels, data_name, root=root, log=log))
     if "parzen" in wanted:
         from .cache import parzen_sets
         from .parzen import parzen_evaluate

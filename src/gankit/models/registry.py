@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from gankit.data.catalog import DatasetInfo
     from gankit.models.recipe import Recipe
 
-BUILTIN = ("gankit.models.gan", "gankit.models.dcgan", "gankit.theory.toy_gan", "gankit.models.pix2pix",
-           "gankit.models.cyclegan")
+BUILTIN = ("gankit.models.gan", "gankit.models.dcgan", "gankit.models.cgan", "gankit.models.acgan",
+           "gankit.models.pix2pix", "gankit.models.cyclegan", "gankit.theory.toy_gan")
 _RECIPES: dict[str, type["Recipe"]] = {}
 
 

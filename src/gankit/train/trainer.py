@@ -31,6 +31,7 @@ from gankit.data import DeviceDataset, load_dataset
 from gankit.models import Noise, Progress, Step
 from gankit.models.recipe import OptimizerSpec
 from gankit.models.registry import build_recipe, recipe_class, recipe_options
+from gankit.nn.fuse import fuse_upsample_conv
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed
 from gankit.train.ema import EMA
@@ -315,6 +316,10 @@ class Trainer:
         # channels_last (NHWC) lets oneDNN on the CPU and cuDNN on the GPU pick their fastest conv
         # kernels: 1.5-3x faster DCGAN steps on this 2-core CPU. It touches only 4-D weights.
         self.recipe.to(memory_format=torch.channels_last)
+        # Upsample(x2) + 3x3 conv pairs become one transposed conv: the same function and
+        # parameters with 2.25x fewer multiply-adds (gankit/nn/fuse.py).
+        for net in nets.values():
+            fuse_upsample_conv(net)
         if t.compile:
             for net in nets.values():
                 net.compile()

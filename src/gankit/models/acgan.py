@@ -1,0 +1,71 @@
+"""Auxiliary-classifier GAN (Odena, Olah & Shlens 2017).
+
+G(z|y) as in cGAN (a label embedding joined to z); D sees only the image and has two heads on one
+body: P(S | X), real or fake, and P(C | X), the class. With
+
+* L_S = E[log P(S=real | X_real)] + E[log P(S=fake | X_fake)]
+* L_C = E[log P(C=c | X_real)] + E[log P(C=c | X_fake)]
+
+D maximises L_S + L_C and G maximises L_C - L_S (the paper's Eq. 2-3). We minimise
+``d_loss(S) + lambda * (CE_real + CE_fake)`` for D and ``g_loss(S) + lambda * CE_fake`` for G, where
+the adversarial pair comes from ``train.loss``: ``minimax`` is L_S exactly, the default
+``non-saturating`` replaces G's ``E[log P(S=fake|X_fake)]`` by ``-E[log P(S=real|X_fake)]``
+(Goodfellow et al.'s usual fix, same fixed point). ``model.class_weight`` is lambda (1 in the paper).
+
+``model.classify_fakes=false`` drops ``CE_fake`` from D's loss (D's class head then learns the
+classes from real images only). With it, D can learn the look of G's own images of each class and G
+can satisfy L_C with one easily classified image per class, a within-class collapse that ACGAN is
+known for (Gong et al. 2019); on Fashion-MNIST short runs showed it (see benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch.nn.functional as F
+
+from gankit.models.cgan import CGANOptions, conditional_generator, unconditional_discriminator
+from gankit.models.conditional import ConditionalRecipe
+from gankit.nn.conditional import ClassHeadD, feature_shape
+
+
+@dataclass
+class ACGANOptions(CGANOptions):
+    class_weight: float = 1.0  # lambda in front of the class log-likelihood L_C
+    classify_fakes: bool = True  # D's L_C includes generated images (the paper); false: real ones only
+
+
+class ACGAN(ConditionalRecipe):
+    name = "acgan"
+    description = "ACGAN: G(z|y), D with a real/fake head and a class head (L_S + L_C); DCGAN nets for images"
+    Options = ACGANOptions
+
+    def __init__(self, options: ACGANOptions, data, train):
+        super().__init__(options, data, train)
+        if options.projection:
+            raise ValueError("acgan: model.projection does not apply (ACGAN's D classifies instead of taking y)")
+        self.nets["G"] = conditional_generator(self, options)
+        body = unconditional_discriminator(self, options)
+        features = 1
+        for s in feature_shape(body, self.data_shape):
+            features *= s
+        self.nets["D"] = ClassHeadD(body, self.num_classes, features)
+
+    def d_loss(self, real, y_real, fake, y_fake):
+        adversarial, lam = self.adversarial_loss, self.options.class_weight
+        (real_s, real_c), (fake_s, fake_c) = self.discriminate(self.net("D"), real, fake)
+        source = adversarial.d_loss(real_s, fake_s, self.train_config.real_label)
+        classes = F.cross_entropy(real_c.float(), y_real)
+        if self.options.classify_fakes:
+            classes = classes + F.cross_entropy(fake_c.float(), y_fake)
+        loss = source + lam * classes
+        return loss, {"d_loss": loss.detach(), "d_class": classes.detach(),
+                      "D(x)": adversarial.score(real_s).mean().detach(),
+                      "D(G(z|y))": adversarial.score(fake_s).mean().detach(),
+                      "class_acc_real": (real_c.argmax(1) == y_real).float().mean().detach()}
+
+    def g_loss(self, fake, y_fake):
+        fake_s, fake_c = self.net("D")(fake)
+        classes = F.cross_entropy(fake_c.float(), y_fake)
+        loss = self.adversarial_loss.g_loss(fake_s) + self.options.class_weight * classes
+        return loss, {"g_loss": loss.detach(), "g_class": classes.detach()}

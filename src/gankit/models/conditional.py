@@ -1,0 +1,71 @@
+"""What every class-conditional family shares: a label input ``y``, labelled data, Algorithm 1 with labels.
+
+A conditional generator declares the categorical input ``y`` beside ``z`` (so sample grids put
+one class per row and ``gankit sample --labels`` can ask for classes); the real batch brings the
+data's labels in ``batch["y"]``. Subclasses build ``nets["G"]`` (called ``G(z, y)``) and
+``nets["D"]``, and define the two losses from the real batch, its labels, the fake batch and the
+labels it was generated for. With k = 1 one generator pass serves both phases, as in
+:class:`~gankit.models.gan.AdversarialRecipe`.
+"""
+
+from __future__ import annotations
+
+import abc
+
+import torch
+
+from gankit.models.gan import AdversarialRecipe
+from gankit.models.inputs import Input
+from gankit.models.recipe import Step
+
+
+class ConditionalRecipe(AdversarialRecipe):
+    """Base class of families whose G takes ``(z, y)`` and whose losses see the labels."""
+
+    def __init__(self, options, data, train):
+        super().__init__(options, data, train)
+        if not self.num_classes:
+            raise ValueError(f"{self.name} is class-conditional and needs labelled data; "
+                             f"{next(iter(self.data))!r} stream has no classes (use a labelled dataset such as "
+                             "fashion-mnist, a folder with one subfolder per class, or an npz:FILE with labels)")
+
+    def inputs(self) -> tuple[Input, ...]:
+        return (Input("z", (self.latent_dim,)), Input("y", (), "categorical", classes=self.num_classes))
+
+    def generate(self, inputs, net=None):
+        return (net or self.nets["G"])(inputs["z"], inputs["y"])
+
+    @abc.abstractmethod
+    def d_loss(self, real, y_real, fake, y_fake) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """D's loss and statistics; ``fake`` is already detached."""
+
+    @abc.abstractmethod
+    def g_loss(self, fake, y_fake) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """G's loss and statistics."""
+
+    def loss(self, phase: str, step: Step):
+        if phase == "D":
+            batch = step.batch
+            if "y" not in batch:
+                raise ValueError(f"{self.name} needs labels in the batch (batch['y']); the data have none")
+            inputs = self.draw_inputs(len(batch["x"]), step.noise)
+            fake = self.generate(inputs, self.net("G"))
+            if self.train_config.k == 1:
+                step.shared["fake"] = fake, inputs["y"]
+            return self.d_loss(batch["x"], batch["y"], fake.detach(), inputs["y"])
+        shared = step.shared.pop("fake", None)
+        if shared is None:
+            inputs = self.draw_inputs(self.train_config.batch_size, step.noise)
+            shared = self.generate(inputs, self.net("G")), inputs["y"]
+        return self.g_loss(*shared)
+
+    def discriminate(self, D, real, fake, y_real=None, y_fake=None):
+        """D on (real, y_real) and (fake, y_fake): one call on both unless D has batch statistics."""
+        labelled = y_real is not None
+        if self.batch_dependent_d:
+            return (D(real, y_real), D(fake, y_fake)) if labelled else (D(real), D(fake))
+        n = len(real)
+        both = D(torch.cat([real, fake]), torch.cat([y_real, y_fake])) if labelled else D(torch.cat([real, fake]))
+        if isinstance(both, tuple):  # several heads: split each
+            return tuple(zip(*(out.split([n, len(fake)]) for out in both)))
+        return both.split([n, len(fake)])
