@@ -8,6 +8,7 @@ start, saying so, rather than training for hours without the log that was asked 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ NOT_SCALARS = {"step"}
 def require() -> None:
     """Raise a :class:`ConfigError` that says what to install when TensorBoard is missing."""
     try:
-        from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+        importlib.import_module("torch.utils.tensorboard")
     except ImportError as exc:
         raise ConfigError("train.tensorboard=true needs the tensorboard package: pip install 'gankit[tensorboard]' "
                           f"(or leave train.tensorboard off; metrics.jsonl and samples/ are written anyway) [{exc}]"
