@@ -3,6 +3,7 @@ and never at the cost of a finished run."""
 
 import json
 import re
+import shutil
 import warnings
 
 import pytest
@@ -11,13 +12,12 @@ from gankit.cli import main as cli_main
 from gankit.commands.report import write_after_training
 from gankit.viz import report as report_module
 from gankit.viz.report import write_report
-from serve_support import train_conditional, train_toy
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("runs")
-    return train_toy(root / "toy"), train_conditional(root / "cond")
+def runs(tmp_path_factory, small_runs):
+    root = tmp_path_factory.mktemp("runs")  # copies: a test here adds evaluation rows
+    return shutil.copytree(small_runs["toy"], root / "toy"), shutil.copytree(small_runs["cond"], root / "cond")
 
 
 def external_references(page: str) -> list[str]:

@@ -4,6 +4,7 @@
 import base64
 import io
 import os
+import shutil
 import time
 
 import numpy as np
@@ -12,16 +13,16 @@ from PIL import Image
 
 from gankit.cli import main as cli_main
 from gankit.serve.playground import MAX_SAMPLES, Playground
-from serve_support import Server, train_conditional, train_toy
+from serve_support import Server
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, small_runs):
     root = tmp_path_factory.mktemp("runs")
     outside = tmp_path_factory.mktemp("outside")
-    train_toy(root / "toy")
-    train_conditional(root / "group" / "cond")
-    train_toy(outside / "secret", steps=10)
+    shutil.copytree(small_runs["toy"], root / "toy")
+    shutil.copytree(small_runs["cond"], root / "group" / "cond")
+    shutil.copytree(small_runs["toy"], outside / "secret")
     (root / "escape").symlink_to(outside / "secret")  # a symlink out of RUNS_DIR
     (root / "empty").mkdir()
     (root / "empty" / "config.yaml").write_text((root / "toy" / "config.yaml").read_text())  # no checkpoint
@@ -153,8 +154,7 @@ def test_settings_reach_the_generator(served):
 
 
 def test_pca_directions_are_unit_vectors(served):
-    root = served[1]
-    playground = Playground(root / "group" / "cond")
+    playground = served[0].server.app.playground("group/cond")
     basis = playground.direction_basis("pca")
     assert basis.shape == (16, 16)
     assert np.allclose(basis.norm(dim=1).numpy(), 1.0, atol=1e-5)
