@@ -32,8 +32,9 @@ class TinyConditional(Recipe):
         size, k, w = int(torch.tensor(self.data_shape).prod()), self.num_classes, options.width
         self.nets["G"] = nn.ModuleDict({
             "embed": nn.Embedding(k, 16),
+            "template": nn.Embedding(k, size),  # a per-class image the body adds detail to
             "body": nn.Sequential(nn.Linear(options.latent_dim + 16, w), nn.ReLU(), nn.Linear(w, w), nn.ReLU(),
-                                  nn.Linear(w, size), nn.Tanh())})
+                                  nn.Linear(w, size))})
         self.nets["D"] = nn.Sequential(nn.Linear(size, w), nn.LeakyReLU(0.2), nn.Linear(w, w), nn.LeakyReLU(0.2),
                                        nn.Linear(w, 1 + k))
 
@@ -42,7 +43,7 @@ class TinyConditional(Recipe):
 
     def generate(self, inputs, net=None):
         g = net or self.nets["G"]
-        x = g["body"](torch.cat([inputs["z"], g["embed"](inputs["y"])], 1))
+        x = torch.tanh(g["template"](inputs["y"]) + g["body"](torch.cat([inputs["z"], g["embed"](inputs["y"])], 1)))
         return x.reshape(len(x), *self.data_shape)
 
     def discriminate(self, x, y):

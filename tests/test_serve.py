@@ -79,6 +79,12 @@ def test_absolute_path_to_a_real_run_is_refused(served):
     ({"values": {"y": "three"}}, "y must be a number"),
     ({"values": {"z": 1}}, "z is a latent"),
     ({"values": [1, 2]}, "values must be an object"),
+    ({"seed": 2**80}, "seed must lie in"),
+    ({"seed": 10**400}, "seed must be a finite number"),
+    ({"truncation": float("nan")}, "truncation must be a finite number"),
+    ({"n": None}, "n must be a number"),
+    ({"offsets": [None]}, "offsets[0] must be a number"),
+    ({"values": {"y": [1]}}, "y must be a number"),
 ])
 def test_bad_parameters_are_400_with_a_message(served, body, words):
     server = served[0]
@@ -91,6 +97,8 @@ def test_bad_requests(served):
     server = served[0]
     assert server.request("POST", "/api/sample?run=group/cond", raw=b"{not json")[0] == 400
     assert server.request("POST", "/api/sample?run=group/cond", raw=b"[1, 2]")[0] == 400
+    assert server.request("POST", "/api/sample?run=group/cond", raw=b"[" * 60000)[0] == 400
+    assert server.request("POST", "/api/sample?run=group/cond", raw=b"\xff\xfe")[0] == 400
     status, body = server.request("POST", "/api/sample?run=group/cond", raw=b" " * (65 * 1024))
     assert status == 413 and "limited" in body["error"]
     assert server.request("GET", "/api/nothing")[0] == 404

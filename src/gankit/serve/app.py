@@ -174,6 +174,8 @@ class Handler(BaseHTTPRequestHandler):
             return {}
         try:
             body = json.loads(raw)
+        except RecursionError:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "the body is nested too deeply") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ApiError(HTTPStatus.BAD_REQUEST, f"the body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import threading
 from typing import Any
 
@@ -42,8 +43,14 @@ class BadRequest(ValueError):
 
 def number(value: Any, name: str, low: float, high: float, integer: bool = False) -> float | int:
     """``value`` as a number within [low, high], or a :class:`BadRequest` naming the bound."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-        raise BadRequest(f"{name} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadRequest(f"{name} must be a number, got {str(value)[:40]!r}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        finite = False
+    if not finite:
+        raise BadRequest(f"{name} must be a finite number within {low:g}..{high:g}")
     if integer and int(value) != value:
         raise BadRequest(f"{name} must be an integer, got {value!r}")
     if not low <= value <= high:
