@@ -6,12 +6,21 @@ import io
 import os
 import shutil
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 from PIL import Image
+from torch import nn
 
 from gankit.cli import main as cli_main
+from gankit.config import RunConfig
+from gankit.data import load_dataset
+from gankit.models import Input, Stream
+from gankit.models.gan import AdversarialRecipe
+from gankit.train.trainer import train
 from gankit.serve.playground import MAX_SAMPLES, Playground
 from serve_support import Server
 
@@ -199,3 +208,81 @@ def test_serve_help_teaches(capsys):
     assert cli_main(["serve", "--help"]) == 0
     out = capsys.readouterr().out
     assert "127.0.0.1" in out and "playground" in out
+
+
+# --- a generator with codes and a given image: the same API, no per-family code --------------------
+@dataclass
+class CodesOptions:
+    latent_dim: int = 4
+
+
+def paired_digits(split):
+    from gankit.data.imageset import ImageSet
+
+    d = load_dataset("digits", split)
+    return ImageSet("paired-digits", d.x, d.y, d.num_classes, d.source, extra={"edges": 255 - d.x})
+
+
+class Codes(AdversarialRecipe):
+    """InfoGAN-like codes and a pix2pix-like given image, read by one linear generator."""
+
+    name = "test-serve-codes"
+    description = "test: categorical and uniform codes plus a given image"
+    Options = CodesOptions
+
+    def __init__(self, options, data, train):
+        super().__init__(options, data, train)
+        self.nets["G"] = nn.Linear(options.latent_dim + 3 + 2 + 64, 64)
+        self.nets["D"] = nn.Sequential(nn.Flatten(), nn.Linear(64, 1), nn.Flatten(0))
+
+    @classmethod
+    def streams(cls, cfg, options):
+        return {"real": Stream(paired_digits)}
+
+    def inputs(self):
+        return (Input("z", (self.latent_dim,)), Input("c_cat", distribution="categorical", classes=3),
+                Input("c_cont", (2,), distribution="uniform"), Input("edges", (1, 8, 8), distribution="given"))
+
+    def draw_inputs(self, n, noise, **given):
+        given.setdefault("edges", torch.zeros(n, 1, 8, 8))  # training draws no pairs in this test
+        return super().draw_inputs(n, noise, **given)
+
+    def generate(self, inputs, net=None):
+        g = net or self.nets["G"]
+        x = torch.cat([inputs["z"], F.one_hot(inputs["c_cat"], 3).float(), inputs["c_cont"],
+                       inputs["edges"].flatten(1)], 1)
+        return torch.tanh(g(x)).reshape(-1, 1, 8, 8)
+
+
+@pytest.fixture(scope="module")
+def codes_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("codes")
+    cfg = RunConfig(model=Codes.name)
+    cfg.train.steps, cfg.train.checkpoint_every = 2, 2
+    train(cfg, root / "codes", progress=False)
+    server = Server(root)
+    yield server
+    server.close()
+
+
+def test_codes_and_given_inputs(codes_server):
+    server = codes_server
+    status, info = server.request("GET", "/api/run?run=codes")
+    assert status == 200, info
+    assert [(c["name"], c["kind"]) for c in info["controls"]] == [
+        ("z", "latent"), ("c_cat", "choice"), ("c_cont", "slider"), ("edges", "given")]
+
+    def image(values):
+        status, body = server.request("POST", "/api/sample?run=codes", {"seed": 1, "values": values})
+        assert status == 200, body
+        return pixels(body["image"])
+
+    base = image({"c_cat": 0, "c_cont": [0.0, 0.0], "edges": 0})
+    assert not np.array_equal(base, image({"c_cat": 2, "c_cont": [0.0, 0.0], "edges": 0}))
+    assert not np.array_equal(base, image({"c_cat": 0, "c_cont": [0.9, 0.0], "edges": 0}))
+    assert not np.array_equal(base, image({"c_cat": 0, "c_cont": [0.0, 0.0], "edges": 5}))
+    for values, words in (({"c_cat": 3}, "c_cat must lie in 0..2"), ({"c_cont": [0.5]}, "takes 2 values"),
+                          ({"c_cont": [0.5, 3.0]}, "c_cont[1] must lie in -1..1"),
+                          ({"edges": 10**6}, "edges must lie in 0..")):
+        status, body = server.request("POST", "/api/sample?run=codes", {"values": values})
+        assert status == 400 and words in body["error"], body
