@@ -3,7 +3,8 @@
 The report opens from disk with no console errors and shows its figures; in the playground a
 latent slider changes the picture and picking class c shows a c (read by gankit's digits
 classifier from the very image the page shows); on the toy page the sample cloud moves toward the
-modes while the GAN trains. GANKIT_SCREENSHOTS=DIR saves what the browser shows (docs/figures).
+modes while the GAN trains; two picked samples interpolate. GANKIT_SCREENSHOTS=DIR saves what the
+browser shows (docs/figures).
 """
 
 import base64
@@ -103,7 +104,7 @@ def test_report_opens_from_disk(driver, runs, tmp_path):
     screenshot(driver, "report.png")
 
 
-def test_playground_slider_changes_the_image(driver, server):
+def test_playground_slider_changes_the_image_and_interpolates(driver, server):
     from selenium.webdriver.common.keys import Keys
 
     driver.get(server.url + "/#/run/cond")
@@ -114,6 +115,17 @@ def test_playground_slider_changes_the_image(driver, server):
     assert float(slider.get_attribute("value")) == pytest.approx(1.5)
     version = settled(driver, version)
     assert not np.array_equal(before, shown_image(driver))
+    # pick two samples and interpolate between them
+    driver.find_element("id", "pick-a").click()
+    seed_box = driver.find_element("id", "seed")
+    seed_box.clear()
+    seed_box.send_keys("7\n")
+    settled(driver, version)
+    driver.find_element("id", "pick-b").click()
+    driver.find_element("id", "interpolate").click()
+    width = wait_for(driver, "(function () { var s = document.getElementById('strip');"
+                             " return !s.hidden && s.complete && s.naturalWidth; })()")
+    assert width == 10 * (8 + 2) + 2  # ten 8x8 samples with 2-pixel gaps
     assert console_errors(driver) == []
 
 
