@@ -47,6 +47,9 @@ def test_several_runs_are_compared(runs, tmp_path):
     page = write_report(list(runs), tmp_path / "both.html").read_text()
     assert 'id="comparison"' in page
     assert page.count('<section class="run"') == 2
+    twin = shutil.copytree(runs[0], tmp_path / "other" / "toy")  # the same name in another folder
+    page = write_report([runs[0], twin], tmp_path / "twins.html", generate=False).read_text()
+    assert f"<th>{runs[0]}</th>" in page and f"<th>{twin}</th>" in page
 
 
 def test_evaluation_beside_the_reference(runs, tmp_path):

@@ -320,7 +320,7 @@ def run_section(page: RunPage, index: int) -> str:
 
 def comparison_section(pages: list[RunPage]) -> str:
     curves = curves_figure({p.name: p.train_rows for p in pages})
-    metrics = {p.name: {k: v for k, v in p.latest_eval.items()} for p in pages}
+    metrics = {p.name: {k: v for k, v in p.latest_eval.items() if k != "step"} for p in pages}
     for p in pages:
         last = p.train_rows[-1] if p.train_rows else {}
         metrics[p.name] = {"model": p.config.get("model"), "data": p.config.get("data", {}).get("name"),
@@ -383,6 +383,9 @@ def write_report(run_dirs, out: str | Path, reference: dict[str, dict] | None = 
     pages = [read_page(d, reference, generate) for d in run_dirs]
     if not pages:
         raise ValueError("name at least one run directory")
+    if len({p.name for p in pages}) < len(pages):  # runs/a/x and runs/b/x: tell them apart by path
+        for p in pages:
+            p.name = str(p.path)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
