@@ -164,16 +164,6 @@ def train_config(args) -> tuple[RunConfig, Path]:
     return cfg, out
 
 
-def cmd_train(args) -> int:
-    from gankit.train.trainer import train
-
-    cfg, out = train_config(args)
-    result = train(cfg, out, resume=args.resume, progress=not args.no_progress, force=args.force)
-    if result.checkpoint is not None:  # rank 0 only under torchrun
-        report_run(result, cfg)
-    return 0
-
-
 def report_run(result, cfg: RunConfig) -> None:
     """What the run left where, and its HTML report unless ``train.report`` is off."""
     from gankit.commands.report import write_after_training
@@ -186,6 +176,16 @@ def report_run(result, cfg: RunConfig) -> None:
     print(f"  checkpoint:    {result.checkpoint}")
     if cfg.train.report and (page := write_after_training(result.run_dir)) is not None:
         print(f"  report:        {page}")
+
+
+def cmd_train(args) -> int:
+    from gankit.train.trainer import train
+
+    cfg, out = train_config(args)
+    result = train(cfg, out, resume=args.resume, progress=not args.no_progress, force=args.force)
+    if result.checkpoint is not None:  # rank 0 only under torchrun
+        report_run(result, cfg)
+    return 0
 
 
 # --- sample / interpolate ------------------------------------------------------------------------
