@@ -9,7 +9,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 install:
 	# The pinned CPU wheel first: an open `torch` requirement would pull several GB of CUDA packages.
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet -e '.[test,browser,tensorboard,emoji]'
 	# Fashion-MNIST from Debian where apt exists (gankit also finds it via --data-root or a download).
 	@if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist || \
@@ -21,7 +21,11 @@ install:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-noto-color-emoji ruby-gemojione || \
 		echo "note: could not install fonts-noto-color-emoji / ruby-gemojione; the emoji datasets need them"; \
 	fi
-	$(PIP) install --quiet -e '.[emoji]'
+	# The system Chromium and its driver for the headless-browser tests (`make test-slow`); they skip without them.
+	@if ! command -v chromedriver >/dev/null && command -v apt-get >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver || \
+		echo "note: could not install chromium/chromium-driver; the browser tests will skip"; \
+	fi
 
 demo: install
 	gankit demo

@@ -21,7 +21,7 @@ EPILOG_TRAIN = textwrap.dedent("""\
 
     --set takes dotted keys: data.* (name, root, size, channels, store), train.* (lr_g, lr_d, betas, k,
     loss, optimizer, momentum, ema, real_label, precision, log_every, sample_every,
-    checkpoint_every, keep_checkpoints, sync_batchnorm) and model.* (see `gankit list`).
+    checkpoint_every, keep_checkpoints, sync_batchnorm, report, tensorboard) and model.* (see `gankit list`).
     Under torchrun (`torchrun --nproc_per_node=2 -m gankit train ...`) the run uses DDP.""")
 
 
@@ -177,13 +177,18 @@ def train_config(args) -> tuple[RunConfig, Path]:
     return cfg, out
 
 
-def report_run(result) -> None:
+def report_run(result, cfg: RunConfig) -> None:
+    """What the run left where, and its HTML report unless ``train.report`` is off."""
+    from gankit.commands.report import write_after_training
+
     state = "stopped early (Ctrl-C); resume with --resume" if result.interrupted else "done"
     print(f"{state}: {result.step} steps in {result.seconds / 60:.1f} min")
     print(f"  run directory: {result.run_dir}")
     print(f"  samples:       {result.samples}")
     print(f"  loss plot:     {result.loss_plot}")
     print(f"  checkpoint:    {result.checkpoint}")
+    if cfg.train.report and (page := write_after_training(result.run_dir)) is not None:
+        print(f"  report:        {page}")
 
 
 def cmd_train(args) -> int:
@@ -192,7 +197,7 @@ def cmd_train(args) -> int:
     cfg, out = train_config(args)
     result = train(cfg, out, resume=args.resume, progress=not args.no_progress, force=args.force)
     if result.checkpoint is not None:  # rank 0 only under torchrun
-        report_run(result)
+        report_run(result, cfg)
     return 0
 
 
@@ -356,7 +361,7 @@ def cmd_demo(args) -> int:
     cfg, out = train_config(train_args)
     print(f"demo: {cfg.train.minutes:g} minutes on {cfg.train.device}; Ctrl-C stops early and still saves")
     result = train(cfg, out, progress=not args.no_progress)
-    report_run(result)
+    report_run(result, cfg)
     print(f"  sample more:   gankit sample {out} -n 64 --out {out}/more.png")
     print(f"  interpolate:   gankit interpolate {out} --out {out}/interpolation.gif")
     return 0

@@ -61,6 +61,8 @@ class TrainConfig:
     keep_checkpoints: int = 3
     sync_batchnorm: bool = False  # under DDP: BatchNorm statistics over all ranks
     collective_timeout_s: float = 120.0  # under DDP: how long a rank waits for a dead peer
+    report: bool = True  # gankit train writes RUN/report.html at the end (gankit report)
+    tensorboard: bool = False  # also log scalars, sample grids and histograms to RUN/tb/ (needs tensorboard)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from gankit.models.registry import build_recipe, recipe_class, recipe_options
 from gankit.nn.fuse import fuse_upsample_conv
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed
+from gankit.train import tensorboard
 from gankit.train.ema import EMA
 from gankit.train.errors import CheckpointWriteError, DivergenceError
 from gankit.train.lock import RunLock
@@ -45,6 +46,7 @@ TOY_PLOT_POINTS = 2000
 # where the data live. Any other change would make the resumed run a different run.
 RESUMABLE_CHANGES = {"train.steps", "train.epochs", "train.minutes", "train.log_every", "train.sample_every",
                      "train.checkpoint_every", "train.keep_checkpoints", "train.collective_timeout_s",
+                     "train.report", "train.tensorboard",
                      "train.device", "train.compile", "data.root", "data.store"}
 
 
@@ -94,6 +96,8 @@ def check_train_config(cfg: RunConfig) -> None:
             problems.append(f"train.{name} must be positive, got {value}")
     if problems:
         raise ConfigError("; ".join(problems))
+    if t.tensorboard:
+        tensorboard.require()
 
 
 def cpu_has_bf16() -> bool:
@@ -232,6 +236,7 @@ class Trainer:
                                  "world_size": self.world.size, "data_source": sources[0],
                                  "streams": {name: info.to_dict() for name, info in infos.items()}}
             save_yaml(saved, self.run_dir / "config.yaml")
+        self.tensorboard = tensorboard.TensorBoardLog(self.run_dir) if t.tensorboard and self.world.is_main else None
 
     # --- set-up ------------------------------------------------------------------------------
     def check_resume_options(self, cfg: RunConfig) -> None:
@@ -478,6 +483,8 @@ class Trainer:
             return
         with open(self.run_dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")
+        if self.tensorboard is not None:
+            self.tensorboard.scalars(row)
 
     # --- outputs -----------------------------------------------------------------------------
     def generator(self) -> nn.Module:
@@ -493,14 +500,20 @@ class Trainer:
             if self.real_points is not None:
                 inputs = self.recipe.draw_inputs(TOY_PLOT_POINTS, Noise.seeded(0, self.device))
                 points = self.recipe.generate(inputs, net=g).float().cpu().numpy()
-                return plot_points(points, self.real_points, path, f"step {self.step}")
-            samples = self.recipe.grid_images(self.recipe.generate(self.grid_inputs, net=g).float())
-            return save_grid(samples, path, nrow=self.grid_columns)
+                plot_points(points, self.real_points, path, f"step {self.step}")
+            else:
+                samples = self.recipe.grid_images(self.recipe.generate(self.grid_inputs, net=g).float())
+                save_grid(samples, path, nrow=self.grid_columns)
         finally:
             g.train(was_training)
+        if self.tensorboard is not None:
+            self.tensorboard.samples(path, self.step, self.recipe.nets)
+        return path
 
     def close(self) -> None:
         """Release the run directory for other processes (also done when the process ends)."""
+        if getattr(self, "tensorboard", None) is not None:
+            self.tensorboard.close()
         if self.lock is not None:
             self.lock.release()
 
