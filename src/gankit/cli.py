@@ -82,6 +82,9 @@ def build_parser() -> Parser:
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     p.add_argument("--truncation", type=float, help="scale latents by this factor (< 1: fidelity over diversity)")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator even if the run kept an EMA")
+    p.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
+                   help="fix a named generator input for every sample, e.g. InfoGAN's --code c1=3 --code c2=-1.5 "
+                        "(repeatable; `gankit traverse` sweeps one)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_sample)
 
@@ -195,14 +198,17 @@ def cmd_sample(args) -> int:
     if out.suffix not in (".png", ".npy"):
         raise ConfigError(f"--out must end in .png (a grid) or .npy (an array), got {out.name!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
+    from gankit.models.codes import fixed_inputs, parse_codes
+
+    given = fixed_inputs(parse_codes(args.code, run.input_specs), run.input_specs, args.n)
     if out.suffix == ".npy":
-        arr = run.sample_array(args.n, seed=args.seed)
+        arr = run.sample_array(args.n, seed=args.seed, **given)
         if arr.ndim == 4:  # (N, C, H, W) -> (N, H, W) or (N, H, W, 3)
             arr = arr[:, 0] if arr.shape[1] == 1 else arr.transpose(0, 2, 3, 1)
         np.save(out, arr)
         print(f"wrote {out}: {arr.dtype} array of shape {arr.shape}")
     else:
-        samples = run.sample(args.n, truncation=args.truncation, seed=args.seed)
+        samples = run.sample(args.n, truncation=args.truncation, seed=args.seed, **given)
         if run.is_image:
             save_grid(samples, out)
         else:

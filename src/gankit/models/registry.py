@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from gankit.data.catalog import DatasetInfo
     from gankit.models.recipe import Recipe
 
-BUILTIN = ("gankit.models.gan", "gankit.models.dcgan", "gankit.theory.toy_gan")
+BUILTIN = ("gankit.models.gan", "gankit.models.dcgan", "gankit.theory.toy_gan", "gankit.models.sgan",
+           "gankit.models.infogan")
 _RECIPES: dict[str, type["Recipe"]] = {}
 
 
