@@ -17,6 +17,11 @@ Configurations (all on fashion-mnist, batch 64, Adam lr 2e-4 betas (0.5, 0.999),
   plugged into the Trainer as a recipe that registers itself when classic.py is imported
   (gankit's src is not changed).
 * ``dcgan``: gankit's own default ``dcgan`` at 28x28.
+* ``infogan-classic``: PyTorch-GAN's ``infogan.py`` networks at 32x32 (``benchmarks/classic_infogan.py``:
+  the classic DCGAN G on noise + one-hot code + 2 codes, the classic D with validity, categorical
+  and continuous heads) trained by gankit's ``infogan`` recipe; its baseline loop is the script's
+  three steps per batch (G, D, then the information step over G and D with a third Adam).
+* ``infogan``: gankit's own default ``infogan`` at 28x28 (the paper's MNIST networks).
 
 Each gankit configuration is timed with the Trainer itself: a Trainer is built into a temporary
 run directory and ``trainer.iteration`` (one D step on a real batch and the fake batch, one G
@@ -62,6 +67,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/classic.py
 
 import classic  # noqa: E402
+import classic_infogan  # noqa: E402
 from machine import cpu_model  # noqa: E402
 
 from gankit.config import RunConfig, apply_overrides  # noqa: E402
@@ -73,7 +79,8 @@ DATASET = "fashion-mnist"
 BATCH = 64
 LATENT = 100
 # The issue's measurements of the original scripts on this machine kind (not measured here).
-ISSUE_REFERENCE = {"gan-classic": ("gan.py", 2340.0), "dcgan-classic": ("dcgan.py", 136.0)}
+ISSUE_REFERENCE = {"gan-classic": ("gan.py", 2340.0), "dcgan-classic": ("dcgan.py", 136.0),
+                   "infogan-classic": ("infogan.py", 71.0)}
 
 
 @dataclass
@@ -84,6 +91,7 @@ class Config:
     options: dict[str, Any]
     baseline: Callable[[int, int], tuple[nn.Module, nn.Module]] | None = None  # (channels, size) -> (G, D)
     note: str = ""
+    classic_loop: Callable[..., Callable[[], int]] | None = None  # the script's step, if not G-then-D (below)
 
 
 def classic_gan_nets(channels: int, size: int) -> tuple[nn.Module, nn.Module]:
@@ -105,6 +113,10 @@ CONFIGS = [
     Config("dcgan-classic", classic.ClassicDCGAN.name, 32, {"latent_dim": LATENT}, classic_dcgan_nets,
            "PyTorch-GAN dcgan.py nets as a recipe"),
     Config("dcgan", "dcgan", 28, {}, None, "gankit's default dcgan"),
+    Config("infogan-classic", classic_infogan.ClassicInfoGAN.name, 32, {}, classic_infogan.classic_infogan_nets,
+           "PyTorch-GAN infogan.py nets as a recipe",
+           classic_loop=lambda g, d, loader: infogan_classic_step(g, d, loader)),  # defined below
+    Config("infogan", "infogan", 28, {}, None, "gankit's infogan (the paper's MNIST networks)"),
 ]
 
 
@@ -235,26 +247,35 @@ class SigmoidD(nn.Module):
         return torch.sigmoid(self.d(x)).unsqueeze(1)
 
 
+def endless(loader: DataLoader):
+    """(epoch, batch index, batch) for ever, as the scripts' nested epoch/batch loops."""
+    epoch = 0
+    while True:
+        for i, batch in enumerate(loader):
+            yield epoch, i, batch
+        epoch += 1
+
+
 def bench_baseline(c: Config, args) -> dict[str, Any]:
     torch.manual_seed(0)
     np.random.seed(0)
     data = load_dataset(DATASET, "train")  # raw 28x28 uint8: the resize happens per sample
     loader = DataLoader(PILImageDataset(data.x, data.y, c.size), batch_size=BATCH, shuffle=True, num_workers=0)
     generator, d = c.baseline(data.x.shape[1], c.size)
+    step = (c.classic_loop or gan_classic_step)(generator, d, loader)
+    result = time_repeats(step, args.warmup, args.iters, args.repeats, args.target_seconds)
+    result["flops"] = count_flops(step)
+    return result
+
+
+def gan_classic_step(generator: nn.Module, d: nn.Module, loader: DataLoader) -> Callable[[], int]:
+    """One batch of gan.py / dcgan.py: a G step, then a D step, then the log line."""
     discriminator = SigmoidD(d)
     adversarial_loss = nn.BCELoss()
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     log: list[str] = []
-
-    def batches():
-        epoch = 0
-        while True:
-            for i, batch in enumerate(loader):
-                yield epoch, i, batch
-            epoch += 1
-
-    stream = batches()
+    stream = endless(loader)
 
     def step() -> int:
         epoch, i, (imgs, _) = next(stream)
@@ -282,9 +303,57 @@ def bench_baseline(c: Config, args) -> dict[str, Any]:
             log.clear()
         return imgs.size(0)
 
-    result = time_repeats(step, args.warmup, args.iters, args.repeats, args.target_seconds)
-    result["flops"] = count_flops(step)
-    return result
+    return step
+
+
+def infogan_classic_step(generator: nn.Module, d: nn.Module, loader: DataLoader) -> Callable[[], int]:
+    """One batch of infogan.py: a G step, a D step (MSE losses), then an information step that runs G
+    and D once more and steps a third Adam over all their parameters; then the log line."""
+    k, codes, latent = classic_infogan.CATEGORIES, classic_infogan.CODES, classic_infogan.LATENT
+    mse, cross_entropy = nn.MSELoss(), nn.CrossEntropyLoss()
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optimizer_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optimizer_info = torch.optim.Adam(list(generator.parameters()) + list(d.parameters()), lr=2e-4,
+                                      betas=(0.5, 0.999))
+    log: list[str] = []
+    stream = endless(loader)
+
+    def one_hot(labels: np.ndarray) -> torch.Tensor:  # the script's to_categorical: numpy, then a tensor
+        out = np.zeros((labels.shape[0], k))
+        out[range(labels.shape[0]), labels] = 1.0
+        return torch.tensor(out, dtype=torch.float32)
+
+    def generate(n: int, labels: np.ndarray, code: np.ndarray) -> torch.Tensor:
+        z = torch.tensor(np.random.normal(0, 1, (n, latent)), dtype=torch.float32)
+        return generator(torch.cat([z, one_hot(labels), torch.tensor(code, dtype=torch.float32)], -1))
+
+    def step() -> int:
+        epoch, i, (imgs, _) = next(stream)
+        n = imgs.shape[0]
+        valid, fake = torch.ones(n, 1), torch.zeros(n, 1)
+        optimizer_g.zero_grad()
+        gen_imgs = generate(n, np.random.randint(0, k, n), np.random.uniform(-1, 1, (n, codes)))
+        g_loss = mse(d.heads(gen_imgs)[0], valid)
+        g_loss.backward()
+        optimizer_g.step()
+        optimizer_d.zero_grad()
+        d_loss = (mse(d.heads(imgs.float())[0], valid) + mse(d.heads(gen_imgs.detach())[0], fake)) / 2
+        d_loss.backward()
+        optimizer_d.step()
+        optimizer_info.zero_grad()
+        labels, code = np.random.randint(0, k, n), np.random.uniform(-1, 1, (n, codes))
+        _, pred_label, pred_code = d.heads(generate(n, labels, code))
+        info_loss = (cross_entropy(torch.softmax(pred_label, 1), torch.as_tensor(labels))
+                     + 0.1 * mse(pred_code, torch.tensor(code, dtype=torch.float32)))
+        info_loss.backward()
+        optimizer_info.step()
+        log.append("[Epoch %d] [Batch %d/%d] [D loss: %f] [G loss: %f] [info loss: %f]"
+                   % (epoch, i, len(loader), d_loss.item(), g_loss.item(), info_loss.item()))
+        if len(log) > 1000:
+            log.clear()
+        return n
+
+    return step
 
 
 # --- the run ------------------------------------------------------------------------------------

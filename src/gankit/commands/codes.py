@@ -1,7 +1,6 @@
 """`gankit traverse`: sweep one generator input (an InfoGAN code) and draw the grid."""
 from __future__ import annotations
 
-import argparse
 import textwrap
 from pathlib import Path
 

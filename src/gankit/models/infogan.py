@@ -62,7 +62,7 @@ def uniform_entropy(low: float, high: float, dims: int) -> float:
 
 
 class InfoGANDiscriminator(nn.Module):
-    """images -> (real/fake logits (N,), Q's outputs (N, K + 2 * continuous)) from one shared body."""
+    """images -> (real/fake logits (N,), Q's outputs (N, K + continuous means [+ log stds])) from one body."""
 
     def __init__(self, channels: int, size: int, q_outputs: int, fc: int = 1024, base: int = 64):
         super().__init__()
@@ -136,7 +136,7 @@ class InfoGAN(Recipe):
                              f"got {options.categories} and {options.continuous}")
         channels, size = self.square_images()
         in_features = options.latent_dim + options.categories + options.continuous
-        q_outputs = options.categories + 2 * options.continuous
+        q_outputs = options.categories + (2 if options.learn_std else 1) * options.continuous
         self.nets["G"] = InfoGANGenerator(in_features, channels, size, options.fc, options.base)
         self.nets["D"] = InfoGANDiscriminator(channels, size, q_outputs, options.fc, options.base)
 

@@ -19,8 +19,8 @@ last hidden layer; ``model.feature_matching=false`` uses ``train.loss``'s genera
 lse instead.
 
 Networks: Salimans et al.'s permutation-invariant MNIST model. D is an MLP 1000-500-250-250-250
-with ReLU and Gaussian noise added to its input (std 0.3) and to every hidden layer (std 0.5) while
-training; G is an MLP 500-500 with softplus and BatchNorm and a Tanh output (their sigmoid on
+with weight normalisation, ReLU and Gaussian noise added to its input (std 0.3) and to every hidden layer (std 0.5) while
+training; G is an MLP 500-500 with softplus and BatchNorm and a weight-normalised Tanh output (their sigmoid on
 [0, 1] data). ``model.supervised_only=true`` trains the same discriminator body on the same
 labelled images with the cross-entropy alone and no GAN: the baseline a semi-supervised GAN has to
 beat, one command away.
@@ -84,6 +84,13 @@ class GaussianNoise(nn.Module):
         return f"std={self.std}"
 
 
+def normalized_linear(n_in: int, n_out: int) -> nn.Module:
+    """A Linear layer with weight normalisation (Salimans & Kingma 2016), as in Salimans et al.'s networks:
+    w = g v / ||v|| per output unit keeps the scale of D's features, which feature matching compares,
+    from drifting."""
+    return nn.utils.parametrizations.weight_norm(nn.Linear(n_in, n_out))
+
+
 class ClassifierD(nn.Module):
     """images -> (K class logits, last hidden features): Salimans et al.'s noisy MLP."""
 
@@ -95,11 +102,11 @@ class ClassifierD(nn.Module):
         for i, out in enumerate(widths):
             if i:
                 layers.append(GaussianNoise(hidden_noise))
-            layers += [nn.Linear(width, out), nn.ReLU()]
+            layers += [normalized_linear(width, out), nn.ReLU()]
             width = out
         self.body = nn.Sequential(*layers)
         self.noise = GaussianNoise(hidden_noise)
-        self.head = nn.Linear(width, num_classes)
+        self.head = normalized_linear(width, num_classes)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.body(x.flatten(1))
@@ -107,7 +114,7 @@ class ClassifierD(nn.Module):
 
 
 class SoftplusG(nn.Module):
-    """z -> images in [-1, 1]: Linear-BatchNorm-Softplus blocks, then Linear-Tanh."""
+    """z -> images in [-1, 1]: Linear-BatchNorm-Softplus blocks, then a weight-normalised Linear and Tanh."""
 
     def __init__(self, latent_dim: int, widths: tuple[int, ...], shape: tuple[int, ...]):
         super().__init__()
@@ -117,7 +124,7 @@ class SoftplusG(nn.Module):
             layers += [nn.Linear(width, out), nn.BatchNorm1d(out), nn.Softplus()]
             width = out
         self.shape = tuple(shape)
-        layers += [nn.Linear(width, int(torch.tensor(self.shape).prod())), nn.Tanh()]
+        layers += [normalized_linear(width, int(torch.tensor(self.shape).prod())), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
