@@ -1,6 +1,7 @@
 """Semi-supervised GAN: the K+1-class loss on hand-made logits, the labelled subset, training,
 resume, the supervised-only baseline and the ssl_accuracy metric."""
 
+import json
 import math
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import torch
 
 import gankit
+from gankit.cli import main
 from gankit.config import RunConfig
 from gankit.data import DataError, ImageSet
 from gankit.data.labelled import labelled_indices, labelled_subset
@@ -75,6 +77,10 @@ def test_sgan_trains_resumes_exactly_and_reports_ssl_accuracy(tmp_path):
     assert run.sample(4).shape == (4, 1, 8, 8)
     result = evaluate_model(run, ["ssl", "codes"])
     assert set(result) == {"ssl_accuracy"} and 0.0 <= result["ssl_accuracy"] <= 1.0
+    # Through the command: the model metric alone, recorded in the run's log with the checkpoint's step.
+    assert main(["eval", str(tmp_path / "straight"), "--metrics", "ssl", "--quiet"]) == 0
+    row = json.loads((tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert row["eval"] and row["step"] == 8 and row["ssl_accuracy"] == result["ssl_accuracy"]
 
 
 def test_supervised_only_baseline_learns_the_labelled_images(tmp_path):

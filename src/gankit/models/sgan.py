@@ -113,36 +113,6 @@ class ClassifierD(nn.Module):
         return self.head(self.noise(features)), features
 
 
-class ConvClassifierD(nn.Module):
-    """images -> (K class logits, features): a small strided-conv version of the same classifier.
-
-    Three weight-normalised convolutions (4x4 stride 2, 4x4 stride 2, 3x3 stride 2) with LeakyReLU
-    (0.2) and the same Gaussian noise on the input and between layers; the flattened last layer is
-    the feature vector that feature matching compares. At 28x28 it costs about half of the MLP.
-    """
-
-    def __init__(self, channels: int, size: int, widths: tuple[int, ...], num_classes: int, input_noise: float,
-                 hidden_noise: float):
-        super().__init__()
-        layers: list[nn.Module] = [GaussianNoise(input_noise)]
-        width = channels
-        for i, out in enumerate(widths):
-            if i:
-                layers.append(GaussianNoise(hidden_noise))
-            kernel = 3 if i == len(widths) - 1 else 4
-            layers += [nn.utils.parametrizations.weight_norm(nn.Conv2d(width, out, kernel, 2, 1)),
-                       nn.LeakyReLU(0.2)]
-            width = out
-            size = (size + 2 - kernel) // 2 + 1
-        self.body = nn.Sequential(*layers, nn.Flatten())
-        self.noise = GaussianNoise(hidden_noise)
-        self.head = normalized_linear(width * size * size, num_classes)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.body(x)
-        return self.head(self.noise(features)), features
-
-
 class SoftplusG(nn.Module):
     """z -> images in [-1, 1]: Linear-BatchNorm-Softplus blocks, then a weight-normalised Linear and Tanh."""
 
@@ -166,8 +136,6 @@ class SGANOptions:
     latent_dim: int = 100
     g_widths: tuple[int, ...] = (500, 500)
     d_widths: tuple[int, ...] = (1000, 500, 250, 250, 250)
-    d_conv: bool = False  # D: a small conv net (conv_widths) instead of the MLP (d_widths)
-    conv_widths: tuple[int, ...] = (32, 64, 128)
     input_noise: float = 0.3  # std of the Gaussian noise on D's input (Salimans et al.)
     hidden_noise: float = 0.5  # ... and on its hidden layers
     feature_matching: bool = True  # G's loss: feature matching; false: train.loss on logsumexp(l)
@@ -187,14 +155,9 @@ class SGAN(Recipe):
         super().__init__(options, data, train)
         if not self.num_classes:
             raise ConfigError(f"sgan needs a labelled dataset (classes); {next(iter(data))} has none")
-        if options.d_conv:
-            channels, size = self.square_images()
-            self.nets["D"] = ConvClassifierD(channels, size, tuple(options.conv_widths), self.num_classes,
-                                             options.input_noise, options.hidden_noise)
-        else:
-            features = int(torch.tensor(self.data_shape).prod())
-            self.nets["D"] = ClassifierD(features, tuple(options.d_widths), self.num_classes, options.input_noise,
-                                         options.hidden_noise)
+        features = int(torch.tensor(self.data_shape).prod())
+        self.nets["D"] = ClassifierD(features, tuple(options.d_widths), self.num_classes, options.input_noise,
+                                     options.hidden_noise)
         self.nets["G"] = SoftplusG(options.latent_dim, tuple(options.g_widths), self.data_shape)
 
     @classmethod
