@@ -21,6 +21,11 @@ Configurations (all on fashion-mnist, batch 64, Adam lr 2e-4 betas (0.5, 0.999),
   least-squares loss) and ``acgan.py`` (label x noise into the dcgan.py generator; a two-headed
   conv D) at 32x32 (``benchmarks/classic_conditional.py``), with their scripts' loops as baselines.
 * ``cgan``, ``acgan``: gankit's own default conditional families at 28x28.
+* ``infogan-classic``: PyTorch-GAN's ``infogan.py`` networks at 32x32 (``benchmarks/classic_infogan.py``:
+  the classic DCGAN G on noise + one-hot code + 2 codes, the classic D with validity, categorical
+  and continuous heads) trained by gankit's ``infogan`` recipe; its baseline loop is the script's
+  three steps per batch (G, D, then the information step over G and D with a third Adam).
+* ``infogan``: gankit's own default ``infogan`` at 28x28 (the paper's MNIST networks).
 
 The Trainer computes ``Upsample(x2) -> Conv2d(3x3)`` pairs (the dcgan.py / acgan.py generators)
 as one transposed convolution (``gankit/nn/fuse.py``): the same function and parameters with
@@ -71,6 +76,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/classic.p
 
 import classic  # noqa: E402
 import classic_conditional  # noqa: E402
+import classic_infogan  # noqa: E402
 from machine import cpu_model  # noqa: E402
 
 from gankit.config import RunConfig, apply_overrides  # noqa: E402
@@ -83,7 +89,8 @@ BATCH = 64
 LATENT = 100
 # The issue's measurements of the original scripts on this machine kind (not measured here).
 ISSUE_REFERENCE = {"gan-classic": ("gan.py", 2340.0), "dcgan-classic": ("dcgan.py", 136.0),
-                   "cgan-classic": ("cgan.py", 1350.0), "acgan-classic": ("acgan.py", 135.0)}
+                   "cgan-classic": ("cgan.py", 1350.0), "acgan-classic": ("acgan.py", 135.0),
+                   "infogan-classic": ("infogan.py", 71.0)}
 
 
 @dataclass
@@ -97,6 +104,51 @@ class Config:
     # The classic script's training step (G, D, opt_G, opt_D, images, labels) -> (d_loss, g_loss);
     # None: gan.py / dcgan.py's, with D wrapped in nn.Sigmoid.
     classic_step: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None
+
+
+class InfoganStep:
+    """One batch of infogan.py: a G step, a D step (MSE losses), then an information step that runs G
+    and D once more and steps a third Adam over all their parameters (made at the first batch)."""
+
+    def __init__(self):
+        self.optimizer_info = None
+
+    def __call__(self, generator, d, optimizer_g, optimizer_d, imgs, labels):
+        k, codes, latent = classic_infogan.CATEGORIES, classic_infogan.CODES, classic_infogan.LATENT
+        mse, cross_entropy = nn.MSELoss(), nn.CrossEntropyLoss()
+        if self.optimizer_info is None:
+            self.optimizer_info = torch.optim.Adam(list(generator.parameters()) + list(d.parameters()), lr=2e-4,
+                                                   betas=(0.5, 0.999))
+
+        def one_hot(classes: np.ndarray) -> torch.Tensor:  # the script's to_categorical: numpy, then a tensor
+            out = np.zeros((classes.shape[0], k))
+            out[range(classes.shape[0]), classes] = 1.0
+            return torch.tensor(out, dtype=torch.float32)
+
+        def generate(n: int, classes: np.ndarray, code: np.ndarray) -> torch.Tensor:
+            z = torch.tensor(np.random.normal(0, 1, (n, latent)), dtype=torch.float32)
+            return generator(torch.cat([z, one_hot(classes), torch.tensor(code, dtype=torch.float32)], -1))
+
+        n = imgs.shape[0]
+        valid, fake = torch.ones(n, 1), torch.zeros(n, 1)
+        optimizer_g.zero_grad()
+        gen_imgs = generate(n, np.random.randint(0, k, n), np.random.uniform(-1, 1, (n, codes)))
+        g_loss = mse(d.heads(gen_imgs)[0], valid)
+        g_loss.backward()
+        optimizer_g.step()
+        optimizer_d.zero_grad()
+        d_loss = (mse(d.heads(imgs.float())[0], valid) + mse(d.heads(gen_imgs.detach())[0], fake)) / 2
+        d_loss.backward()
+        optimizer_d.step()
+        self.optimizer_info.zero_grad()
+        classes, code = np.random.randint(0, k, n), np.random.uniform(-1, 1, (n, codes))
+        _, pred_label, pred_code = d.heads(generate(n, classes, code))
+        info_loss = (cross_entropy(torch.softmax(pred_label, 1), torch.as_tensor(classes))
+                     + 0.1 * mse(pred_code, torch.tensor(code, dtype=torch.float32)))
+        info_loss.backward()
+        self.optimizer_info.step()
+        info_loss.item()  # the script's log line prints it too
+        return d_loss, g_loss
 
 
 def classic_gan_nets(channels: int, size: int) -> tuple[nn.Module, nn.Module]:
@@ -124,6 +176,9 @@ CONFIGS = [
            "PyTorch-GAN acgan.py nets as a recipe", classic_conditional.acgan_step),
     Config("cgan", "cgan", 28, {}, None, "gankit's default cgan"),
     Config("acgan", "acgan", 28, {}, None, "gankit's default acgan"),
+    Config("infogan-classic", classic_infogan.ClassicInfoGAN.name, 32, {}, classic_infogan.classic_infogan_nets,
+           "PyTorch-GAN infogan.py nets as a recipe", InfoganStep()),
+    Config("infogan", "infogan", 28, {}, None, "gankit's infogan (the paper's MNIST networks)"),
 ]
 
 

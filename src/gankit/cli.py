@@ -19,7 +19,7 @@ EPILOG_TRAIN = textwrap.dedent("""\
       gankit train --preset demo --minutes 2
       gankit train dcgan --data fashion-mnist --out runs/fmnist --steps 20000 --resume
 
-    --set takes dotted keys: data.* (name, root, size, channels, store), train.* (lr_g, lr_d, betas, k,
+    --set takes dotted keys: data.* (name, root, size, channels, store, labelled), train.* (lr_g, lr_d, betas, k,
     loss, optimizer, momentum, ema, real_label, precision, log_every, sample_every,
     checkpoint_every, keep_checkpoints, sync_batchnorm, report, tensorboard) and model.* (see `gankit list`).
     Under torchrun (`torchrun --nproc_per_node=2 -m gankit train ...`) the run uses DDP.""")
@@ -95,6 +95,9 @@ def build_parser() -> Parser:
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     p.add_argument("--truncation", type=float, help="scale latents by this factor (< 1: fidelity over diversity)")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator even if the run kept an EMA")
+    p.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
+                   help="fix a named generator input for every sample, e.g. InfoGAN's --code c1=3 --code c2=-1.5 "
+                        "(repeatable; `gankit traverse` sweeps one)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_sample)
 
@@ -219,10 +222,15 @@ def cmd_sample(args) -> int:
     n = args.n if args.n is not None else (8 * len(classes) if classes and out.suffix == ".png" else 64)
     labels = None if classes is None else spread(classes, n)
     out.parent.mkdir(parents=True, exist_ok=True)
+    from gankit.models.codes import fixed_inputs, parse_codes
+
+    given = fixed_inputs(parse_codes(args.code, run.input_specs), run.input_specs, n)
+    if labels is not None and "y" in given:
+        raise ConfigError("the class is given twice: use --labels for it, not --code y=...")
     if out.suffix in (".npy", ".npz"):
         if labels is None and run.conditional:  # a labelled dataset either way: the classes in turn
             labels = spread(list(range(run.num_classes)), n)
-        arr = run.sample_array(n, seed=args.seed, labels=labels)
+        arr = run.sample_array(n, seed=args.seed, labels=labels, **given)
         if out.suffix == ".npz":  # the layout of npz:FILE (and of a decoded folder): x (N, C, H, W), y
             fields = {"x": arr} if labels is None else {"x": arr, "y": labels}
             names = next(iter(run.data.values())).class_names
@@ -241,7 +249,7 @@ def cmd_sample(args) -> int:
             np.save(label_file, labels)
             print(f"wrote {label_file}: int64 labels of shape {labels.shape}")
     else:
-        samples = run.sample(n, labels=labels, truncation=args.truncation, seed=args.seed)
+        samples = run.sample(n, labels=labels, truncation=args.truncation, seed=args.seed, **given)
         if run.is_image:
             save_grid(samples, out, nrow=-(-n // len(classes)) if classes else None)
         else:

@@ -33,6 +33,7 @@ class DataConfig:
     size: int | None = None  # resize images to size x size once at load time
     channels: int | None = None  # 1 or 3; None keeps the dataset's own
     store: str = "auto"  # folders: memory | mapped (a uint8 file read by index) | auto (mapped when large)
+    labelled: int | None = None  # semi-supervised families (sgan): labelled training examples, equal per class, by seed
 
 
 @dataclass

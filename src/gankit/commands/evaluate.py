@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from gankit.metrics.evaluate import DEFAULT_METRICS
+from gankit.metrics.model_metrics import MODEL_METRICS, evaluate_model, split_metrics
 from gankit.metrics.samples import prepare_for_dataset
 
 
@@ -24,8 +25,9 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
         description="Evaluate generated samples.  Give a RUN_DIR, or --samples FILE.npy --data NAME, "
                     "or --reference --data NAME for real-data / noise / one-image reference rows.")
     p.add_argument("run_dir", nargs="?", help="run directory (config.yaml, checkpoints/)")
-    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
-                   help="comma-separated subset of %(default)s (inapplicable ones are skipped); also cas: "
+    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS + MODEL_METRICS),
+                   help="comma-separated subset of %(default)s (inapplicable ones are skipped; ssl and codes "
+                        "read a run's own networks: sgan's classifier, infogan's categorical code); also cas: "
                         "Classification Accuracy Score of labelled samples (trains two classifiers, minutes)")
     p.add_argument("-n", type=int, default=10_000, help="number of samples (default %(default)s)")
     p.add_argument("--json", metavar="OUT.json", help="also write the results as JSON")
@@ -69,12 +71,13 @@ def run_eval(args) -> int:
     from gankit.metrics.evaluate import evaluate, format_table, reference
 
     progress = not args.quiet
+    sample_metrics, model_metrics = split_metrics(args.metrics)
     try:
         if args.reference:
             if not args.data:
                 print("gankit eval --reference needs --data NAME", file=sys.stderr)
                 return 2
-            rows = reference(args.data, n=args.n, metrics=args.metrics, root=args.data_root,
+            rows = reference(args.data, n=args.n, metrics=sample_metrics, root=args.data_root,
                              progress=progress, inception_weights=args.inception_weights)
             print(format_table(rows))
             if args.json:
@@ -97,8 +100,10 @@ def run_eval(args) -> int:
             print("gankit eval: give RUN_DIR, or --samples FILE.npy --data NAME, or --reference --data NAME",
                   file=sys.stderr)
             return 2
-        result = evaluate(x, data_name, metrics=args.metrics, labels=labels, root=args.data_root,
-                          progress=progress, inception_weights=args.inception_weights)
+        result = evaluate(x, data_name, metrics=sample_metrics, labels=labels, root=args.data_root,
+                          progress=progress, inception_weights=args.inception_weights) if sample_metrics else {}
+        if run is not None:
+            result.update(evaluate_model(run, model_metrics, args.n, args.data_root))
     except (ValueError, RuntimeError, OSError) as e:  # SampleError, ExtractorError, DataError, missing files
         print(f"gankit eval: {e}", file=sys.stderr)
         return 2

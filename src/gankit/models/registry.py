@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from gankit.models.recipe import Recipe
 
 BUILTIN = ("gankit.models.gan", "gankit.models.dcgan", "gankit.models.cgan", "gankit.models.acgan",
-           "gankit.models.pix2pix", "gankit.models.cyclegan", "gankit.theory.toy_gan")
+           "gankit.models.sgan", "gankit.models.infogan", "gankit.models.pix2pix", "gankit.models.cyclegan",
+           "gankit.theory.toy_gan")
 _RECIPES: dict[str, type["Recipe"]] = {}
 
 
