@@ -92,7 +92,7 @@ def acgan_nets(channels: int, size: int) -> tuple[nn.Module, nn.Module]:
 class ClassicOptions:
     latent_dim: int = LATENT
     class_weight: float = 1.0  # acgan.py weighs its auxiliary (class) loss as much as the adversarial one
-    classify_fakes: bool = True  # acgan.py's D learns the classes of generated images too
+    classify_fakes: bool = True  # acgan.py's D also learns the classes of generated images
 
 
 class ClassicCGAN(CGAN):

@@ -55,3 +55,20 @@ def test_classic_generator_is_fused_by_the_trainer_and_loads_back_unfused(tmp_pa
     trainer = Trainer(cfg, tmp_path / "run", progress=False)
     kinds = [type(m).__name__ for m in trainer.recipe.nets["G"].conv_blocks]
     assert kinds.count("UpsampledConv2d") == 2 and "Upsample" not in kinds
+
+
+def test_classic_conditional_recipes_train_one_iteration(tmp_path):
+    """benchmarks/classic_conditional.py's recipes stay in step with the cgan/acgan options they inherit."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import classic_conditional
+
+    from gankit.config import RunConfig, apply_overrides
+    from gankit.train.trainer import Trainer
+
+    for recipe in (classic_conditional.ClassicCGAN, classic_conditional.ClassicACGAN):
+        cfg = RunConfig(model=recipe.name)
+        apply_overrides(cfg, {"data.name": "digits", "data.size": 16, "train.steps": 1, "train.batch_size": 8})
+        trainer = Trainer(cfg, tmp_path / recipe.name, progress=False)
+        totals, counts = {}, {}
+        trainer.iteration(totals, counts)
+        assert all(torch.isfinite(v).all() for v in totals.values())
