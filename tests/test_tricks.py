@@ -199,3 +199,43 @@ def test_feature_matching_recipe_loss_is_zero_only_for_matching_features():
     assert loss > 0 and "g_loss" in stats
     loss.backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in r.nets["G"].parameters())
+
+
+def test_toy_runs_draw_their_samples_over_the_centres_as_png_and_gif(tmp_path):
+    from PIL import Image
+
+    c = RunConfig(model="gan")
+    c.data.name = "ring8"
+    c.train.steps, c.train.sample_every, c.train.batch_size = 6, 2, 16
+    c.options = {"g_widths": [16], "d_widths": [16], "pack": 2}
+    train(c, tmp_path / "run", progress=False)
+    assert sorted(p.name for p in (tmp_path / "run" / "samples").glob("*.npy")) == [
+        "step_000002.npy", "step_000004.npy", "step_000006.npy"]
+    with Image.open(tmp_path / "run" / "modes.gif") as gif:
+        assert gif.n_frames == 3
+    assert Image.open(tmp_path / "run" / "modes.png").size[0] > Image.open(tmp_path / "run" / "modes.png").size[1]
+
+
+def test_stacked_mnist_trains_with_1000_mode_labels(tmp_path):
+    ds = load_dataset("stacked-mnist", "test")
+    assert ds.x.shape == (26_000, 3, 28, 28) and ds.num_classes == 1000
+    assert ds.y.min() >= 0 and ds.y.max() < 1000 and len(set(ds.y.tolist())) > 990
+    c = RunConfig(model="dcgan")
+    c.data.name = "stacked-mnist"
+    c.train.steps, c.train.batch_size = 2, 8
+    c.options = {"g_base": 8, "d_base": 8, "pack": 2}
+    result = train(c, tmp_path / "run", progress=False)
+    assert result.step == 2
+
+
+@pytest.mark.parametrize("name", ["ring8-best", "grid25-best", "stacked-mnist-best"])
+def test_best_presets_are_valid_runs_with_a_budget(name):
+    from gankit.config import load_preset
+    from gankit.models.registry import recipe_options
+
+    preset = load_preset(name)
+    c = RunConfig.from_dict({"model": preset["model"], "data": preset["data"], "train": preset["train"],
+                             "options": preset["options"]})
+    options = recipe_options(c)
+    assert c.train.minutes is not None and c.train.minutes < 15
+    assert options.active()  # at least one trick is on
