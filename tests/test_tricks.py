@@ -239,3 +239,16 @@ def test_best_presets_are_valid_runs_with_a_budget(name):
     options = recipe_options(c)
     assert c.train.minutes is not None and c.train.minutes < 15
     assert options.active()  # at least one trick is on
+
+
+def test_bad_trick_settings_are_one_line_errors_from_the_cli(tmp_path, capsys):
+    from gankit.cli import main
+
+    base = ["train", "gan", "--data", "ring8", "--steps", "1", "--no-progress", "--out", str(tmp_path / "run")]
+    assert main(base + ["--batch-size", "10", "--set", "model.pack=4"]) == 2
+    assert "divisible" in capsys.readouterr().err
+    assert main(base + ["--set", "model.unrolled_steps=-1"]) == 2
+    assert "unrolled_steps must be 0 (off) or positive" in capsys.readouterr().err
+    assert main(base + ["--set", "model.virtual_batchnorm=true"]) == 2
+    assert "g_batchnorm=true" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
