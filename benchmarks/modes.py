@@ -149,7 +149,17 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=2000, help="training iterations per run (default %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="runs in parallel, one torch thread each")
     p.add_argument("--json", default=None, help="append each result as a JSON line to this file")
+    p.add_argument("--table", metavar="RESULTS.jsonl", default=None,
+                   help="only print the tables of results saved earlier with --json")
     args = p.parse_args(argv)
+    if args.table:
+        saved = [json.loads(line) for line in Path(args.table).read_text().splitlines() if line.strip()]
+        for data in dict.fromkeys(r["data"] for r in saved):
+            seeds = sorted({r["seed"] for r in saved if r["data"] == data})
+            steps = sorted({r["steps"] for r in saved if r["data"] == data})
+            print(f"### {data}: {'/'.join(map(str, steps))} steps, seeds {','.join(map(str, seeds))}\n\n"
+                  f"{table(data, saved)}\n")
+        return 0
     datasets = args.data.split(",")
     for data in datasets:
         if data not in ROWS:
