@@ -313,6 +313,9 @@ def cmd_list(args) -> int:
     section("presets (gankit train --preset NAME):", [(n, preset_description(n)) for n in preset_names()])
     section("datasets (--data NAME):", list(DATASET_DESCRIPTIONS.items()))
     section("losses (--set train.loss=NAME):", [(k, loss.description) for k, loss in LOSSES.items()])
+    from gankit.tricks import TRICKS
+    section("stability tricks (--set KEY=VALUE; gan, dcgan, lsgan):",
+            [(key, f"{what} [{paper}]") for key, what, paper in TRICKS])
     return 0
 
 

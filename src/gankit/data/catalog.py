@@ -116,8 +116,9 @@ CATALOG: dict[str, DatasetInfo] = {info.name: info for info in (
     _toy("gauss1d", "1-D Gaussian N(4, 0.5^2): the theory demo (optimal D, JSD)."),
     _toy("ring8", "8 Gaussians on a circle of radius 2, std 0.02: mode-collapse benchmark."),
     _toy("grid25", "25 Gaussians on a 5x5 grid at {-4,-2,0,2,4}, std 0.05: mode-collapse benchmark."),
-    DatasetInfo("stacked-mnist", "three MNIST digits as the channels of one 28x28 image: 1,000 modes "
-                "(evaluation only for now).", (3, 28, 28), None, kind="stacked", extractor="mnist-5k"),
+    DatasetInfo("stacked-mnist", "three mnist-5k digits drawn independently as the channels of one 28x28 "
+                "image: 1,000 modes (labels: the 3-digit number).", (3, 28, 28), 1000, kind="stacked",
+                sizes=(50000, 26000), extractor="mnist-5k"),
 )}
 EMOJI_CATEGORIES = ("people", "nature", "food", "activity", "travel", "objects", "symbols", "flags", "other")
 # Colour emoji and image-to-image translation pairs (gankit.data.emoji, gankit.data.paired); the

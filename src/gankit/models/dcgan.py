@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from gankit.models.gan import AdversarialRecipe
 from gankit.nn.dcgan import DCGANDiscriminator, DCGANGenerator
+from gankit.tricks import StabilityOptions
 
 
 @dataclass
-class DCGANOptions:
+class DCGANOptions(StabilityOptions):
     latent_dim: int = 100
     g_base: int = 64  # G channels before the output layer; doubled at each coarser scale
     d_base: int = 64  # D channels after the input layer; doubled at each coarser scale
@@ -24,7 +25,8 @@ class DCGAN(AdversarialRecipe):
         super().__init__(options, data, train)
         channels, size = self.square_images()
         self.nets["G"] = DCGANGenerator(options.latent_dim, channels, size, options.g_base)
-        self.nets["D"] = DCGANDiscriminator(channels, size, options.d_base)
+        self.nets["D"] = DCGANDiscriminator(self.discriminator_shape[0], size, options.d_base)
+        self.stabilise()
 
 
 class LSGAN(DCGAN):

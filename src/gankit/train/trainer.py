@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from gankit import __version__, losses
 from gankit.config import ConfigError, RunConfig, read_run_config, save_yaml
-from gankit.data import DeviceDataset, load_dataset
+from gankit.data import TOY_DISTRIBUTIONS, DeviceDataset, load_dataset
 from gankit.models import Noise, Progress, Step
 from gankit.models.recipe import OptimizerSpec
 from gankit.models.registry import build_recipe, recipe_class, recipe_options
@@ -40,6 +40,7 @@ from gankit.train.errors import CheckpointWriteError, DivergenceError
 from gankit.train.lock import RunLock
 from gankit.viz.grid import save_grid
 from gankit.viz.plots import plot_losses, plot_points
+from gankit.viz.toy_progress import save_toy_progress
 
 TOY_PLOT_POINTS = 2000
 # Options a resumed run may change freely: the budget, the bookkeeping, where things run and
@@ -456,6 +457,9 @@ class Trainer:
         if is_main and (last_sample is None or self.step % t.sample_every):
             last_sample = self.save_samples()
         plot = plot_losses(self.run_dir / "metrics.jsonl", self.run_dir / "losses.png") if is_main else None
+        if is_main and self.real_points is not None:
+            toy = TOY_DISTRIBUTIONS.get(self.cfg.data.name)
+            save_toy_progress(self.run_dir, None if toy is None else toy.centers)
         return TrainResult(self.run_dir, self.step, checkpoint, last_sample, plot, self.elapsed, interrupted)
 
     def log_row(self, totals, counts, images_per_s: float) -> dict[str, float]:
@@ -500,6 +504,7 @@ class Trainer:
             if self.real_points is not None:
                 inputs = self.recipe.draw_inputs(TOY_PLOT_POINTS, Noise.seeded(0, self.device))
                 points = self.recipe.generate(inputs, net=g).float().cpu().numpy()
+                np.save(path.with_suffix(".npy"), points)  # for the run's modes.png / modes.gif
                 plot_points(points, self.real_points, path, f"step {self.step}")
             else:
                 samples = self.recipe.grid_images(self.recipe.generate(self.grid_inputs, net=g).float())

@@ -1,0 +1,37 @@
+"""Gradient penalties on D's input: WGAN-GP (Gulrajani et al. 2017) and R1 (Mescheder et al. 2018).
+
+Both differentiate D's output with respect to its input and penalise the gradient's norm; that
+double backward is sensitive to rounding, so both run in float32 even inside a bf16 autocast
+region (the rest of the step may stay in bf16).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+Critic = Callable[[torch.Tensor], torch.Tensor]
+
+
+def input_gradient(critic: Critic, x: torch.Tensor) -> torch.Tensor:
+    """d sum(critic(x)) / dx per sample, flattened to (N, features), with the graph kept, in fp32."""
+    with torch.autocast(x.device.type, enabled=False):
+        x = x.detach().float().requires_grad_(True)
+        out = critic(x).float()
+        (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    return grad.flatten(1)
+
+
+def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP: ``E[(||grad D(x_hat)||_2 - 1)^2]`` at ``x_hat = eps*real + (1-eps)*fake``.
+
+    ``eps`` holds one U(0, 1) draw per sample, shaped to broadcast over a sample (e.g. (N, 1, 1, 1)).
+    """
+    x_hat = eps * real.detach().float() + (1 - eps) * fake.detach().float()
+    return (input_gradient(critic, x_hat).norm(dim=1) - 1).pow(2).mean()
+
+
+def r1_penalty(critic: Critic, real: torch.Tensor) -> torch.Tensor:
+    """R1: ``E[||grad D(x)||_2^2]`` on real data (multiply by gamma/2)."""
+    return input_gradient(critic, real).pow(2).sum(1).mean()
