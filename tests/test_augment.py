@@ -1,9 +1,14 @@
 """DiffAugment and ADA: shapes, gradients, the exact effect of each operation, p's adaptation and its checkpoint."""
 
+import json
+
 import pytest
 import torch
 
 from gankit.augment import AdaptiveAugment, DiffAugment, make_augment
+from gankit.config import RunConfig
+from gankit.train.checkpoint import latest_checkpoint, load_weights
+from gankit.train.trainer import train
 from gankit.augment.diffaugment import cutout, saturation, translation
 from gankit.models.inputs import Noise
 
@@ -106,3 +111,29 @@ def test_make_augment_reads_the_option_and_explains_bad_values():
                        ("ada:high", "must be a number"), ("mixup", "not known")]:
         with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
             make_augment(bad)
+
+
+
+def augmented_config(augment, steps):
+    cfg = RunConfig(model="gan")
+    cfg.data.name = "digits"
+    cfg.options = {"g_widths": [32], "d_widths": [32], "latent_dim": 8}
+    for key, value in dict(steps=steps, batch_size=16, log_every=1, sample_every=1000, checkpoint_every=1000,
+                           augment=augment).items():
+        setattr(cfg.train, key, value)
+    return cfg
+
+
+@pytest.mark.parametrize("augment", ["diffaugment", "ada:0.01"])
+def test_a_gan_trains_with_augmentation_and_resumes_bit_exactly(tmp_path, augment):
+    train(augmented_config(augment, 8), tmp_path / "straight", progress=False)
+    train(augmented_config(augment, 5), tmp_path / "resumed", progress=False)
+    train(augmented_config(augment, 8), tmp_path / "resumed", resume=True, progress=False)
+    a, b = (load_weights(latest_checkpoint(tmp_path / run)) for run in ("straight", "resumed"))
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    if augment.startswith("ada"):
+        assert any(key.endswith("augment.p") for key in a), "ADA's p is part of the checkpoint"
+        rows = [json.loads(line) for line in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
+        logged = [row["aug_p"] for row in rows if "aug_p" in row]
+        assert logged and logged[-1] > 0, "with a target of 0.01 D is over it at once, so p rises and is logged"

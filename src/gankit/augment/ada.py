@@ -36,7 +36,10 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from gankit.models.inputs import Noise
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a type only: gankit.models imports this package
+    from gankit.models.inputs import Noise
 
 LN2 = math.log(2)
 

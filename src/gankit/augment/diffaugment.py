@@ -21,7 +21,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gankit.models.inputs import Noise
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a type only: gankit.models imports this package
+    from gankit.models.inputs import Noise
 
 POLICIES = ("color", "translation", "cutout")
 

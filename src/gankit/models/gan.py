@@ -44,15 +44,17 @@ class AdversarialRecipe(Recipe):
             fake = self.generate(self.draw_inputs(len(real), step.noise), self.net("G"))
             if self.train_config.k == 1:
                 step.shared["fake"] = fake
-            real_out, fake_out = self.discriminate(D, real, fake.detach())
+            real_out, fake_out = self.discriminate(D, self.augmented(real, step.noise),
+                                                   self.augmented(fake.detach(), step.noise))
             loss = adversarial.d_loss(real_out, fake_out, self.train_config.real_label)
             return loss, {"d_loss": loss.detach(),
                           "D(x)": adversarial.score(real_out).mean().detach(),
-                          "D(G(z))": adversarial.score(fake_out).mean().detach()}
+                          "D(G(z))": adversarial.score(fake_out).mean().detach(),
+                          **self.observe_real(real_out, adversarial.boundary)}
         fake = step.shared.pop("fake", None)
         if fake is None:
             fake = self.generate(self.draw_inputs(self.train_config.batch_size, step.noise), self.net("G"))
-        loss = adversarial.g_loss(D(fake))
+        loss = adversarial.g_loss(D(self.augmented(fake, step.noise)))
         return loss, {"g_loss": loss.detach()}
 
     def discriminate(self, D, real, fake):
