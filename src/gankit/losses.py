@@ -36,6 +36,7 @@ class AdversarialLoss(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     probabilities: ClassVar[bool] = False  # whether sigmoid(output) is the lectures' D(x)
+    boundary: ClassVar[float] = 0.0  # the output between "real" and "fake" (ADA's sign heuristic)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -94,6 +95,7 @@ class NonSaturating(Minimax):
 class LeastSquares(AdversarialLoss):
     name = "least-squares"
     description = "LSGAN: D and G regress the raw output to 1 (real) and 0 (fake), a=0 b=1 c=1"
+    boundary = 0.5
 
     def d_loss(self, real_out, fake_out, real_target=1.0):
         return 0.5 * ((real_out.float() - 1).pow(2).mean() + fake_out.float().pow(2).mean())

@@ -22,6 +22,8 @@ from gankit.models.recipe import Step
 class ConditionalRecipe(AdversarialRecipe):
     """Base class of families whose G takes ``(z, y)`` and whose losses see the labels."""
 
+    augmentations = ("diffaugment",)  # ADA would need D's real outputs, which d_loss keeps to itself
+
     def __init__(self, options, data, train):
         super().__init__(options, data, train)
         if not self.num_classes:
@@ -52,12 +54,14 @@ class ConditionalRecipe(AdversarialRecipe):
             fake = self.generate(inputs, self.net("G"))
             if self.train_config.k == 1:
                 step.shared["fake"] = fake, inputs["y"]
-            return self.d_loss(batch["x"], batch["y"], fake.detach(), inputs["y"])
+            return self.d_loss(self.augmented(batch["x"], step.noise), batch["y"],
+                               self.augmented(fake.detach(), step.noise), inputs["y"])
         shared = step.shared.pop("fake", None)
         if shared is None:
             inputs = self.draw_inputs(self.train_config.batch_size, step.noise)
             shared = self.generate(inputs, self.net("G")), inputs["y"]
-        return self.g_loss(*shared)
+        fake, y_fake = shared
+        return self.g_loss(self.augmented(fake, step.noise), y_fake)
 
     def discriminate(self, D, real, fake, y_real=None, y_fake=None):
         """D on (real, y_real) and (fake, y_fake): one call on both unless D has batch statistics."""

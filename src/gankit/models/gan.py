@@ -36,6 +36,8 @@ class AdversarialRecipe(Recipe):
     ``self.stabilise()`` once its networks exist; the losses below apply the rest.
     """
 
+    augmentations = ("diffaugment", "ada")
+
     def __init__(self, options, data, train):
         super().__init__(options, data, train)
         self.tricks = options if isinstance(options, StabilityOptions) else StabilityOptions()
@@ -87,7 +89,8 @@ class AdversarialRecipe(Recipe):
             loss = adversarial.d_loss(real_out, fake_out, self.train_config.real_label)
             stats = {"d_loss": loss.detach(),
                      "D(x)": adversarial.score(real_out).mean().detach(),
-                     "D(G(z))": adversarial.score(fake_out).mean().detach()}
+                     "D(G(z))": adversarial.score(fake_out).mean().detach(),
+                     **self.observe_real(real_out, adversarial.boundary)}
             return loss + self.d_penalties(D, real_in, fake_in, step, stats), stats
         fake = step.shared.pop("fake", None)
         if fake is None:
@@ -106,9 +109,10 @@ class AdversarialRecipe(Recipe):
 
     # --- the tricks' parts of the losses -----------------------------------------------------
     def d_input(self, x: torch.Tensor, step: Step) -> torch.Tensor:
-        """A batch as D sees it: with instance noise (decaying over the budget) and packed (PacGAN)."""
+        """A batch as D sees it: augmented (``train.augment``), with instance noise (decaying over the
+        budget) and packed (PacGAN)."""
         std = noise_std(self.tricks.instance_noise, step.progress.fraction)
-        return pack(add_instance_noise(x, std, step.randn), self.tricks.pack)
+        return pack(add_instance_noise(self.augmented(x, step.noise), std, step.randn), self.tricks.pack)
 
     def d_penalties(self, D, real_in, fake_in, step: Step, stats: dict) -> torch.Tensor | float:
         """The weighted penalties added to D's loss (WGAN-GP, R1, historical averaging); logs each."""

@@ -27,7 +27,8 @@ from typing import Any, Callable, ClassVar, Mapping
 import torch
 from torch import nn
 
-from gankit.config import RunConfig, TrainConfig
+from gankit.augment import AdaptiveAugment, make_augment
+from gankit.config import ConfigError, RunConfig, TrainConfig
 from gankit.data.catalog import DatasetInfo
 from gankit.models.inputs import Input, Noise, draw_inputs
 from gankit.models.registry import register
@@ -193,6 +194,8 @@ class Recipe(nn.Module, abc.ABC):
     Options: ClassVar[type]
     train_defaults: ClassVar[dict[str, Any]] = {}
     generator_name: ClassVar[str] = "G"
+    # The train.augment kinds whose hooks the family's losses call (``augmented``; ADA also ``observe_real``).
+    augmentations: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -212,6 +215,13 @@ class Recipe(nn.Module, abc.ABC):
         self.nets = nn.ModuleDict()
         # Under DDP the Trainer puts the wrapped copies of the networks a phase trains here.
         self.active: dict[str, nn.Module] = {}
+        # What D sees of every image (train.augment); a module of the recipe, so ADA's p is checkpointed.
+        self.augment = make_augment(train.augment)
+        kind = train.augment.partition(":")[0]
+        if self.augment is not None and kind not in self.augmentations:
+            supported = f"it supports {', '.join(self.augmentations)}" if self.augmentations else "it supports none"
+            raise ConfigError(f"model {self.name!r} does not apply train.augment={train.augment!r} ({supported}); "
+                              "its losses must route D's inputs through Recipe.augmented")
 
     # --- the seam: what every family defines --------------------------------------------------
     @abc.abstractmethod
@@ -260,6 +270,24 @@ class Recipe(nn.Module, abc.ABC):
     def conditional(self) -> bool:
         """Whether the generator takes a class label ``y``."""
         return any(spec.is_label for spec in self.inputs())
+
+    def augmented(self, x: torch.Tensor, noise: Noise) -> torch.Tensor:
+        """``x`` as the discriminator sees it: augmented when ``train.augment`` asks for it.
+
+        Call it on real and generated images alike, in the D and the G phase (DiffAugment and ADA
+        only avoid leaking into the samples when D never sees an un-augmented image).
+        """
+        return x if self.augment is None else self.augment(x, noise)
+
+    def observe_real(self, real_out: torch.Tensor, boundary: float = 0.0) -> dict[str, torch.Tensor]:
+        """Report D's outputs on real images to an adaptive augmentation; returns what to log.
+
+        ``boundary`` is where the loss separates real from fake outputs (the loss's ``boundary``).
+        """
+        if not isinstance(self.augment, AdaptiveAugment):
+            return {}
+        self.augment.observe(real_out, boundary)
+        return {"aug_p": self.augment.p.detach().clone()}
 
     def draw_inputs(self, n: int, noise: Noise, **given: torch.Tensor) -> dict[str, torch.Tensor]:
         """Generator inputs for ``n`` samples: given ones checked, the rest drawn from ``noise``."""
