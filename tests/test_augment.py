@@ -152,3 +152,12 @@ def test_a_family_that_does_not_route_d_inputs_through_the_augmentation_refuses_
     cfg.model, cfg.options = "cgan", {"latent_dim": 8, "g_base": 8, "d_base": 8}
     cfg.train.augment = "diffaugment"
     train(cfg, tmp_path / "cgan-diffaugment", progress=False)  # the conditional losses augment D's inputs
+
+
+def test_gankit_list_shows_the_augmentations_with_their_papers(capsys):
+    from gankit.cli import main
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "train.augment=diffaugment" in out and "Zhao et al. 2020" in out
+    assert "train.augment=ada" in out and "Karras et al. 2020" in out

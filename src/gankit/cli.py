@@ -316,6 +316,9 @@ def cmd_list(args) -> int:
     from gankit.tricks import TRICKS
     section("stability tricks (--set KEY=VALUE; gan, dcgan, lsgan):",
             [(key, f"{what} [{paper}]") for key, what, paper in TRICKS])
+    from gankit.augment import AUGMENTATIONS
+    section("small-data augmentation (--set KEY=VALUE; gan, dcgan, lsgan; diffaugment also cgan, acgan):",
+            [(key, f"{what} [{paper}]") for key, what, paper in AUGMENTATIONS])
     return 0
 
 

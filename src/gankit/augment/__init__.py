@@ -19,6 +19,13 @@ from gankit.augment.ada import AdaptiveAugment
 from gankit.augment.diffaugment import POLICIES, DiffAugment
 
 KINDS = ("none", "diffaugment", "ada")
+# What `gankit list` shows: (option, what it does, paper).
+AUGMENTATIONS = (
+    ("train.augment=diffaugment", "colour, translation and cutout on real and fake alike, differentiable "
+     "(diffaugment:translation,cutout picks policies)", "Zhao et al. 2020"),
+    ("train.augment=ada", "blit/geometric/colour pipeline with probability p steered by r_t = E[sign D(x)] "
+     "toward 0.6 (ada:TARGET); p logged as aug_p", "Karras et al. 2020"),
+)
 
 
 def make_augment(spec: str) -> nn.Module | None:
@@ -41,4 +48,4 @@ def make_augment(spec: str) -> nn.Module | None:
                      "or ada[:TARGET]")
 
 
-__all__ = ["AdaptiveAugment", "DiffAugment", "KINDS", "make_augment"]
+__all__ = ["AUGMENTATIONS", "AdaptiveAugment", "DiffAugment", "KINDS", "make_augment"]
