@@ -332,3 +332,24 @@ def test_cyclegan_takes_two_unpaired_folders_and_translates_both_ways(tmp_path):
         assert main(["translate", str(tmp_path / "run"), str(tmp_path / "A" / "A0.png"), "--out", str(out),
                      "--direction", direction]) == 0
         assert (out / "A0.png").is_file()
+
+
+
+def test_the_targets_features_are_computed_once_and_then_read_from_the_cache(tmp_path, monkeypatch):
+    from gankit.metrics import translation
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    rng = np.random.default_rng(0)
+    target = rng.integers(0, 256, (40, 1, 28, 28), dtype=np.uint8)
+    predicted = rng.integers(0, 256, (40, 1, 28, 28), dtype=np.uint8)
+    computed = []
+    real_cached = translation.cached
+
+    def counting_cached(key, compute):
+        return real_cached(key, lambda: computed.append(key["kind"]) or compute())
+
+    monkeypatch.setattr(translation, "cached", counting_cached)
+    first = translation.score_pairs(predicted, target, "fashion-mnist")
+    again = translation.score_pairs(predicted[::-1].copy(), target, "fashion-mnist")
+    assert computed == ["translation-targets"], "the second evaluation reads the targets' features"
+    assert np.isfinite(first["fid"]) and again["fid"] == pytest.approx(first["fid"], rel=1e-6)

@@ -15,6 +15,8 @@ translation must beat.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 
@@ -23,6 +25,7 @@ from gankit.data.imageset import convert_images
 from gankit.data.paired import INPUT
 from gankit.viz.grid import to_uint8
 
+from .cache import cached
 from .fid import fid_from_features
 from .ssim import ssim
 
@@ -64,13 +67,24 @@ def score_pairs(predicted: np.ndarray, target: np.ndarray, data_name: str, label
         extractor = load_extractor(data_name)
     except ExtractorError:
         return out  # no classifier reads these images: FID is left out rather than guessed
-    (f_pred, p_pred), (f_true, p_true) = extractor.run(predicted), extractor.run(target)
+    f_pred, p_pred = extractor.run(predicted)
+    f_true, p_true = target_features(extractor, target, data_name)
     out["fid"] = fid_from_features(f_true, f_pred)
     if labels is not None:
         labels = np.asarray(labels)
         out["accuracy"] = float((p_pred.argmax(1) == labels).mean())
         out["accuracy_real"] = float((p_true.argmax(1) == labels).mean())
     return out
+
+
+def target_features(extractor, target: np.ndarray, data_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The extractor's (features, class probabilities) of the real targets, cached like other real-data
+    statistics: keyed by the extractor and the targets' pixels, so every evaluation of a run (and every
+    run on the same held-out pairs) reads them instead of recomputing them."""
+    key = {"data": data_name, "split": "test", "kind": "translation-targets", "model": extractor.sha256,
+           "pixels": hashlib.sha256(np.ascontiguousarray(target).tobytes()).hexdigest(), "shape": list(target.shape)}
+    arrays = cached(key, lambda: dict(zip(("features", "probs"), extractor.run(target))))
+    return arrays["features"], arrays["probs"]
 
 
 def evaluate_translation(run, direction: str = "AtoB", baseline: bool = False) -> dict:
