@@ -37,7 +37,7 @@ from torch import nn
 from gankit.losses import get_loss
 from gankit.models.inputs import Input
 from gankit.models.recipe import GRID_COLUMNS, Phase, Recipe, Step
-from gankit.nn.dcgan import init_weights, layout
+from gankit.nn.dcgan import init_weights, layout, upsampling_layers
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -97,13 +97,7 @@ class InfoGANGenerator(nn.Module):
         self.fc = nn.Sequential(nn.Linear(in_features, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU(True),
                                 nn.Linear(fc, width * start * start, bias=False),
                                 nn.BatchNorm1d(width * start * start), nn.ReLU(True))
-        layers: list[nn.Module] = []
-        for _ in range(m - 1):
-            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2),
-                       nn.ReLU(True)]
-            width //= 2
-        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
-        self.conv = nn.Sequential(*layers)
+        self.conv = nn.Sequential(*upsampling_layers(width, channels, m))
         init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

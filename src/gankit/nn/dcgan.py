@@ -36,6 +36,18 @@ def init_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+def upsampling_layers(width: int, channels: int, m: int) -> list[nn.Module]:
+    """DCGAN's generator body after its first feature map of ``width`` channels: ``m - 1``
+    fractional-strided convolutions halving the channels and doubling the size (BatchNorm, ReLU),
+    then one more to ``channels`` with Tanh."""
+    layers: list[nn.Module] = []
+    for _ in range(m - 1):
+        layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2),
+                   nn.ReLU(True)]
+        width //= 2
+    return layers + [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
+
+
 class DCGANGenerator(nn.Module):
     """z (N, latent_dim) -> images (N, channels, resolution, resolution) in [-1, 1]."""
 
@@ -43,14 +55,8 @@ class DCGANGenerator(nn.Module):
         super().__init__()
         start, m = layout(resolution)
         width = base * 2 ** (m - 1)
-        layers: list[nn.Module] = [nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False),
-                                   nn.BatchNorm2d(width), nn.ReLU(True)]
-        for _ in range(m - 1):
-            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2),
-                       nn.ReLU(True)]
-            width //= 2
-        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False),
+                                 nn.BatchNorm2d(width), nn.ReLU(True), *upsampling_layers(width, channels, m))
         init_weights(self)
 
     def forward(self, z):
