@@ -12,6 +12,7 @@ from gankit.cli import main
 from gankit.data import load_dataset
 from gankit.labels import spread
 from gankit.metrics.cas import classification_accuracy_score
+from gankit.models import Noise
 from gankit.nn.conditional import LabelledGenerator
 
 TINY = ["--set", "model.g_base=8", "--set", "model.d_base=8", "--set", "model.embed_dim=4",
@@ -200,3 +201,12 @@ def test_acgan_losses_are_the_papers_on_hand_made_logits():
     assert loss.item() == pytest.approx(-(l_s + l_c_real), rel=1e-5)
     loss, _ = recipe(class_weight=0.5).g_loss(fake, y_fake)
     assert loss.item() == pytest.approx(math.log(1 - sig(-1.0)) - 0.5 * l_c_fake, rel=1e-5)
+
+
+@pytest.mark.parametrize("model", ["cgan", "acgan"])
+def test_mode_seeking_is_logged_and_pairs_the_classes(tmp_path, model):
+    rows = train(tmp_path / model, model, "--set", "model.mode_seeking=1", steps=2)
+    assert all(np.isfinite(r["g_mode_seeking"]) and r["g_mode_seeking"] > 0 for r in rows)
+    recipe = gankit.load(tmp_path / model).recipe
+    inputs = recipe.training_inputs(9, Noise.seeded(0))
+    assert inputs["y"][:4].tolist() == inputs["y"][4:8].tolist()

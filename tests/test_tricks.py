@@ -252,3 +252,28 @@ def test_bad_trick_settings_are_one_line_errors_from_the_cli(tmp_path, capsys):
     assert main(base + ["--set", "model.virtual_batchnorm=true"]) == 2
     assert "g_batchnorm=true" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+# --- mode seeking (Mao et al. 2019) ---------------------------------------------------------------
+def test_paired_conditions_repeat_the_first_half():
+    from gankit.tricks.mode_seeking import paired_conditions
+
+    y = torch.tensor([3, 1, 4, 1, 5, 9, 2])
+    paired = paired_conditions(y)
+    assert paired.tolist() == [3, 1, 4, 3, 1, 4, 2] and y.tolist() == [3, 1, 4, 1, 5, 9, 2]
+
+
+def test_mode_seeking_punishes_ignored_noise():
+    from gankit.tricks.mode_seeking import EPS, mode_seeking_loss
+
+    z = torch.zeros(4, 3)
+    z[2:] = 2.0  # |z1 - z2| = 2 everywhere
+    varied = torch.zeros(4, 1, 2, 2)
+    varied[2:] = 1.0  # |G(z1) - G(z2)| = 1 everywhere: ratio 1/2
+    assert mode_seeking_loss(varied, z).item() == pytest.approx(1 / (0.5 + EPS))
+    collapsed = torch.ones(4, 1, 2, 2)  # the noise is ignored: the loss is 1/eps
+    assert mode_seeking_loss(collapsed, z).item() == pytest.approx(1 / EPS)
+    # G's gradient pushes the pair apart
+    fake = varied.clone().requires_grad_()
+    mode_seeking_loss(fake, z).backward()
+    assert (fake.grad[:2] > 0).all() and (fake.grad[2:] < 0).all()

@@ -27,6 +27,7 @@ class CGANOptions:
     g_base: int = 64  # image data: DCGAN widths (see dcgan)
     d_base: int = 64
     mlp_widths: tuple[int, ...] = (256, 256, 256)  # point data: hidden widths of both MLPs
+    mode_seeking: float = 0.0  # lambda of Mao et al.'s mode-seeking term in G's loss (0 = off)
 
 
 def conditional_generator(recipe, options) -> LabelledGenerator:

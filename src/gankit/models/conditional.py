@@ -5,7 +5,9 @@ one class per row and ``gankit sample --labels`` can ask for classes); the real 
 data's labels in ``batch["y"]``. Subclasses build ``nets["G"]`` (called ``G(z, y)``) and
 ``nets["D"]``, and define the two losses from the real batch, its labels, the fake batch and the
 labels it was generated for. With k = 1 one generator pass serves both phases, as in
-:class:`~gankit.models.gan.AdversarialRecipe`.
+:class:`~gankit.models.gan.AdversarialRecipe`. ``model.mode_seeking=L`` (a field of the families'
+options) adds Mao et al.'s mode-seeking term to G's loss: the generated batch then comes in pairs
+of one class (:mod:`gankit.tricks.mode_seeking`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 from gankit.models.gan import AdversarialRecipe
 from gankit.models.inputs import Input
 from gankit.models.recipe import Step
+from gankit.tricks.mode_seeking import mode_seeking_loss, paired_conditions
 
 
 class ConditionalRecipe(AdversarialRecipe):
@@ -37,6 +40,18 @@ class ConditionalRecipe(AdversarialRecipe):
     def generate(self, inputs, net=None):
         return (net or self.nets["G"])(inputs["z"], inputs["y"])
 
+    @property
+    def mode_seeking(self) -> float:
+        """lambda of the mode-seeking term (0: off); families without the option never use it."""
+        return getattr(self.options, "mode_seeking", 0.0)
+
+    def training_inputs(self, n: int, noise) -> dict[str, torch.Tensor]:
+        """G's inputs for a training batch: random, in pairs of one class when mode seeking is on."""
+        inputs = self.draw_inputs(n, noise)
+        if self.mode_seeking:
+            inputs["y"] = paired_conditions(inputs["y"])
+        return inputs
+
     @abc.abstractmethod
     def d_loss(self, real, y_real, fake, y_fake) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """D's loss and statistics; ``fake`` is already detached."""
@@ -50,18 +65,23 @@ class ConditionalRecipe(AdversarialRecipe):
             batch = step.batch
             if "y" not in batch:
                 raise ValueError(f"{self.name} needs labels in the batch (batch['y']); the data have none")
-            inputs = self.draw_inputs(len(batch["x"]), step.noise)
+            inputs = self.training_inputs(len(batch["x"]), step.noise)
             fake = self.generate(inputs, self.net("G"))
             if self.train_config.k == 1:
-                step.shared["fake"] = fake, inputs["y"]
+                step.shared["fake"] = fake, inputs
             return self.d_loss(self.augmented(batch["x"], step.noise), batch["y"],
                                self.augmented(fake.detach(), step.noise), inputs["y"])
         shared = step.shared.pop("fake", None)
         if shared is None:
-            inputs = self.draw_inputs(self.train_config.batch_size, step.noise)
-            shared = self.generate(inputs, self.net("G")), inputs["y"]
-        fake, y_fake = shared
-        return self.g_loss(self.augmented(fake, step.noise), y_fake)
+            inputs = self.training_inputs(self.train_config.batch_size, step.noise)
+            shared = self.generate(inputs, self.net("G")), inputs
+        fake, inputs = shared
+        loss, stats = self.g_loss(self.augmented(fake, step.noise), inputs["y"])
+        if self.mode_seeking:
+            seeking = mode_seeking_loss(fake, inputs["z"])
+            stats["g_mode_seeking"] = seeking.detach()
+            loss = loss + self.mode_seeking * seeking
+        return loss, stats
 
     def discriminate(self, D, real, fake, y_real=None, y_fake=None):
         """D on (real, y_real) and (fake, y_fake): one call on both unless D has batch statistics."""

@@ -53,6 +53,8 @@ TRICKS: list[tuple[str, str, str]] = [
     ("model.r1=G", "R1: G/2*||grad_x D(x)||^2 on real data (fp32, also under bf16)", "Mescheder et al. 2018"),
     ("model.spectral_norm=true", "every linear/conv weight of D divided by its largest singular value",
      "Miyato et al. 2018"),
+    ("model.mode_seeking=L", "cgan/acgan: two samples of one class must differ as their noises do "
+     "(L x 1/ratio in G's loss)", "Mao et al. 2019"),
     ("train.loss=hinge", "hinge loss for D and G (a registered loss)", "Lim & Ye 2017; Miyato et al. 2018"),
     ("train.lr_d=4e-4", "TTUR: D and G on their own learning rates (train.lr_g, train.lr_d)",
      "Heusel et al. 2017"),
