@@ -16,7 +16,8 @@ from gankit.data.canny import canny
 from gankit.data.catalog import DatasetInfo
 from gankit.metrics.ssim import ssim
 from gankit.models import Noise, Progress, Step
-from gankit.models.cyclegan import CycleGAN, CycleGANOptions, linear_decay
+from gankit.models.cyclegan import CycleGAN, CycleGANOptions
+from gankit.models.schedules import linear_decay
 from gankit.nn.image_pool import ImagePool
 from gankit.nn.patchgan import PATCH_FIELDS, PatchDiscriminator, receptive_field
 from gankit.nn.unet import UNetGenerator

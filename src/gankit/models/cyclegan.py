@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from gankit.losses import get_loss
 from gankit.data.paired import load_domain
 from gankit.models.recipe import OptimizerSpec, Phase, Step, Stream
+from gankit.models.schedules import linear_decay
 from gankit.models.translation import TranslationRecipe
 from gankit.nn.image_pool import ImagePool
 from gankit.nn.patchgan import PatchDiscriminator
@@ -41,13 +42,6 @@ class CycleGANOptions:
     identity: float = 0.5  # lambda_id as a fraction of lambda_cyc; 0 switches the identity term off
     pool_size: int = 50  # generated images remembered per discriminator; 0: none
     decay_start: float = 0.5  # fraction of the budget after which the learning rates decay linearly to 0
-
-
-def linear_decay(progress, start: float) -> float:
-    """1 until ``start`` of the budget, then linearly down to 0 at its end."""
-    if progress.fraction <= start:
-        return 1.0
-    return max(0.0, (1.0 - progress.fraction) / max(1.0 - start, 1e-12))
 
 
 def _domain(name, side, size, channels, root, split):

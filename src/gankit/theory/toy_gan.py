@@ -17,6 +17,7 @@ from scipy.stats import gaussian_kde
 from gankit.config import RunConfig
 from gankit.models import Input, OptimizerSpec
 from gankit.models.gan import AdversarialRecipe
+from gankit.models.schedules import linear_decay
 from gankit.nn.mlp import MLPGenerator
 from gankit.theory.optimal_d import discriminator_on, make_discriminator
 
@@ -51,10 +52,6 @@ class Figure1GAN(AdversarialRecipe):
         t = self.train_config
         return {"D": OptimizerSpec(("D",), t.lr_d, schedule=linear_decay),
                 "G": OptimizerSpec(("G",), t.lr_g, schedule=linear_decay)}
-
-
-def linear_decay(progress) -> float:
-    return 1.0 - progress.fraction
 
 
 @dataclass
