@@ -11,7 +11,7 @@ def linear_decay(progress, start: float = 0.0) -> float:
     """1 until the fraction ``start`` of the budget, then linearly down to 0 at its end.
 
     Letting the last iterates settle instead of circling the equilibrium: the theory demo decays
-    from the start, CycleGAN (Zhu et al.) and the semi-supervised GAN over the second half.
+    from the start, CycleGAN (Zhu et al.) over the second half.
     """
     if progress.fraction <= start:
         return 1.0

@@ -28,7 +28,6 @@ beat, one command away.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -41,7 +40,6 @@ from gankit.data import load_dataset
 from gankit.data.labelled import labelled_subset
 from gankit.losses import get_loss
 from gankit.models.recipe import MAIN_STREAM, Phase, Recipe, Step, Stream
-from gankit.models.schedules import linear_decay
 
 LABELLED = "labelled"
 DEFAULT_LABELLED = 100  # Salimans et al.'s MNIST setting: 10 per class
@@ -143,7 +141,6 @@ class SGANOptions:
     feature_matching: bool = True  # G's loss: feature matching; false: train.loss on logsumexp(l)
     unsupervised_weight: float = 0.5  # the unsupervised term's weight in D's loss (0.5 in Salimans et al.'s code)
     supervised_only: bool = False  # the baseline: D's body on the labelled images only, no GAN
-    decay_start: float = 0.5  # fraction of the budget after which the learning rates decay linearly to 0
 
 
 class SGAN(Recipe):
@@ -173,11 +170,6 @@ class SGAN(Recipe):
             return labelled_subset(data, n, seed)
 
         return {MAIN_STREAM: Stream(d.name), LABELLED: Stream(labelled, batch_size=min(cfg.train.batch_size, n))}
-
-    def optimizers(self):
-        """The default optimisers (the baseline's too), their learning rates decaying over the budget's end."""
-        schedule = functools.partial(linear_decay, start=self.options.decay_start)
-        return {name: dataclasses.replace(spec, schedule=schedule) for name, spec in super().optimizers().items()}
 
     def phases(self):
         if self.options.supervised_only:
