@@ -195,10 +195,10 @@ def test_acgan_losses_are_the_papers_on_hand_made_logits():
     log_softmax = lambda a, b: a - math.log(math.exp(a) + math.exp(b))
     l_s = math.log(sig(2.0)) + math.log(1 - sig(-1.0))
     l_c_real, l_c_fake = log_softmax(2.0, -2.0), log_softmax(1.0, -1.0)  # class 0 of (2, -2), class 1 of (-1, 1)
-    loss, _ = recipe(classify_fakes=True).d_loss(real, y_real, fake, y_fake)  # the paper's
+    loss, _ = recipe(classify_fakes=True, class_weight=1.0).d_loss(real, y_real, fake, y_fake)  # the paper's
     assert loss.item() == pytest.approx(-(l_s + l_c_real + l_c_fake), rel=1e-5)
-    loss, _ = recipe().d_loss(real, y_real, fake, y_fake)  # gankit's default: classes of real images only
-    assert loss.item() == pytest.approx(-(l_s + l_c_real), rel=1e-5)
+    loss, _ = recipe().d_loss(real, y_real, fake, y_fake)  # gankit's default: real images' classes, weight 3
+    assert loss.item() == pytest.approx(-(l_s + 3 * l_c_real), rel=1e-5)
     loss, _ = recipe(class_weight=0.5).g_loss(fake, y_fake)
     assert loss.item() == pytest.approx(math.log(1 - sig(-1.0)) - 0.5 * l_c_fake, rel=1e-5)
 
