@@ -13,6 +13,10 @@ Metz et al. 2017, as tabulated by PacGAN) stand beside the rows; they were train
 
     python benchmarks/modes.py --data ring8,grid25 --steps 2000 --seeds 0,1,2 --workers 2
     python benchmarks/modes.py --data stacked-mnist --rows "DCGAN,PacDCGAN2" --steps 1500 --seeds 0
+    python benchmarks/modes.py --presets ring8-best,grid25-best --seeds 0,1,2 --workers 2
+
+``--presets`` trains each named preset as a user would (``gankit train --preset NAME --seed S``, its
+own networks and budget, one torch thread per worker) and counts its modes the same way.
 """
 
 from __future__ import annotations
@@ -113,6 +117,32 @@ def run_one(job: tuple[str, str, dict, int, int]) -> dict:
             **{k: float(v) for k, v in result.items()}}
 
 
+def run_preset(job: tuple[str, int]) -> dict:
+    """Train a preset with ``gankit train`` (its own budget) on one seed; count its modes."""
+    import os
+    import subprocess
+
+    from gankit.config import load_preset
+    from gankit.metrics.evaluate import evaluate
+    from gankit.run import Run
+
+    name, seed = job
+    data = load_preset(name)["data"]["name"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with tempfile.TemporaryDirectory() as run_dir:
+        start = time.monotonic()
+        subprocess.run([sys.executable, "-m", "gankit", "train", "--preset", name, "--seed", str(seed), "--out",
+                        run_dir, "--no-progress", "--set", "train.report=false"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        seconds = time.monotonic() - start
+        run = Run(run_dir)
+        samples = run.sample_array(SAMPLES[data], seed=10_000 + seed)
+        steps = run.step
+    result = evaluate(samples, data, metrics="modes", progress=False)
+    return {"data": data, "row": f"preset {name}", "seed": seed, "steps": steps, "seconds": round(seconds, 1),
+            **{k: float(v) for k, v in result.items()}}
+
+
 def mean_std(values) -> str:
     values = np.asarray(values, float)
     if np.isnan(values).all():
@@ -125,7 +155,7 @@ def table(data: str, results: list[dict]) -> str:
     head = ("| row | modes | high quality % | KL to uniform | s/run |" if toy
             else "| row | modes (of 1000) | KL to uniform | s/run |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for row in ROWS[data]:
+    for row in dict.fromkeys([*ROWS[data], *(r["row"] for r in results if r["data"] == data)]):
         rs = [r for r in results if r["data"] == data and r["row"] == row]
         if not rs:
             continue
@@ -145,6 +175,8 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("--data", default="ring8,grid25", help="comma-separated: ring8, grid25, stacked-mnist")
     p.add_argument("--rows", default=None, help="comma-separated row names (default: all of the dataset's)")
+    p.add_argument("--presets", default=None, help="comma-separated presets (ring8-best, grid25-best, "
+                   "stacked-mnist-best) to train with their own budgets instead of the rows")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--steps", type=int, default=2000, help="training iterations per run (default %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="runs in parallel, one torch thread each")
@@ -160,6 +192,8 @@ def main(argv=None) -> int:
             print(f"### {data}: {'/'.join(map(str, steps))} steps, seeds {','.join(map(str, seeds))}\n\n"
                   f"{table(data, saved)}\n")
         return 0
+    if args.presets:
+        return run_presets(args)
     datasets = args.data.split(",")
     for data in datasets:
         if data not in ROWS:
@@ -171,18 +205,35 @@ def main(argv=None) -> int:
         p.error(f"no rows match --rows {args.rows!r}")
     started = datetime.datetime.now(datetime.timezone.utc)
     print(f"# {started:%Y-%m-%d %H:%M} UTC, {cpu_model()}, {len(jobs)} runs, {args.workers} workers", flush=True)
+    results = run_all(run_one, jobs, args)
+    minutes = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds() / 60
+    print(f"\n{len(jobs)} runs in {minutes:.1f} minutes\n")
+    for data in datasets:
+        print(f"### {data}: {args.steps} steps, seeds {args.seeds}\n\n{table(data, results)}\n")
+    return 0
+
+
+def run_all(fn, jobs, args) -> list[dict]:
+    """``fn`` on every job in ``args.workers`` processes; each result printed (and saved) as it comes."""
     results = []
     with ProcessPoolExecutor(args.workers) as pool:
-        for r in pool.map(run_one, jobs):
+        for r in pool.map(fn, jobs):
             results.append(r)
             print(json.dumps(r), flush=True)
             if args.json:
                 with open(args.json, "a") as f:
                     f.write(json.dumps(r) + "\n")
-    minutes = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds() / 60
-    print(f"\n{len(jobs)} runs in {minutes:.1f} minutes\n")
-    for data in datasets:
-        print(f"### {data}: {args.steps} steps, seeds {args.seeds}\n\n{table(data, results)}\n")
+    return results
+
+
+def run_presets(args) -> int:
+    jobs = [(name, int(seed)) for name in args.presets.split(",") for seed in args.seeds.split(",")]
+    started = datetime.datetime.now(datetime.timezone.utc)
+    print(f"# {started:%Y-%m-%d %H:%M} UTC, {cpu_model()}, {len(jobs)} preset runs, {args.workers} workers",
+          flush=True)
+    results = run_all(run_preset, jobs, args)
+    for data in dict.fromkeys(r["data"] for r in results):
+        print(f"\n### {data}: presets, seeds {args.seeds}\n\n{table(data, results)}")
     return 0
 
 

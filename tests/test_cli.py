@@ -31,7 +31,8 @@ def test_train_writes_the_run_directory(run_dir):
     assert [r["step"] for r in rows] == [2, 4]
     assert {"d_loss", "g_loss", "D(x)", "D(G(z))", "img_per_s", "epoch"} <= rows[0].keys()
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
-    assert config["options"] == {"g_base": 8, "d_base": 8} and config["resolved"]["data_shape"] == [1, 8, 8]
+    assert config["options"]["g_base"] == config["options"]["d_base"] == 8 and "pack" in config["options"]
+    assert config["resolved"]["data_shape"] == [1, 8, 8]
 
 
 def test_resume_continues_to_the_new_total(run_dir):

@@ -57,6 +57,20 @@ def test_existing_run_is_not_overwritten_and_resume_needs_a_checkpoint(tmp_path)
         train(config("gan", "ring8", 4), tmp_path / "empty", resume=True, progress=False)
 
 
+def test_config_records_every_model_option_so_a_new_default_cannot_change_a_resumed_run(tmp_path):
+    from dataclasses import fields
+
+    from gankit.config import read_run_config
+    from gankit.models.registry import recipe_class
+
+    train(config("gan", "ring8", 2), tmp_path / "run", progress=False)
+    saved, _ = read_run_config(tmp_path / "run")
+    assert set(saved.options) == {f.name for f in fields(recipe_class("gan").Options)}
+    assert saved.options["pack"] == 1
+    # The Python API may still resume with the options left out: they resolve to the same values.
+    train(config("gan", "ring8", 4), tmp_path / "run", resume=True, progress=False)
+
+
 def test_keeps_last_n_checkpoints(tmp_path):
     train(config("gan", "ring8", 10, checkpoint_every=2, keep_checkpoints=2), tmp_path / "run", progress=False)
     assert [p.name for p in checkpoint_dirs(tmp_path / "run")] == ["step_00000008", "step_00000010"]

@@ -334,6 +334,14 @@ def test_a_phase_steps_two_networks_at_their_own_rates(tmp_path):
     assert trainer.optimizers["Q"].param_groups[0]["lr"] == LR_Q
 
 
+def test_train_lr_decay_scales_every_optimiser_that_has_no_schedule_of_its_own(tmp_path):
+    trainer = Trainer(config("seam-two-rates", data="ring8", steps=4, lr_decay=0.5), tmp_path / "run", progress=False)
+    trainer.fit()
+    # The 4th iteration starts at 3/4 of the budget: half-way down a decay from 1/2 to 1.
+    assert trainer.optimizers["G"].param_groups[0]["lr"] == pytest.approx(0.5 * LR_G)
+    assert trainer.optimizers["Q"].param_groups[0]["lr"] == pytest.approx(0.5 * LR_Q)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

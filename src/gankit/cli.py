@@ -20,7 +20,7 @@ EPILOG_TRAIN = textwrap.dedent("""\
       gankit train dcgan --data fashion-mnist --out runs/fmnist --steps 20000 --resume
 
     --set takes dotted keys: data.* (name, root, size, channels, store, labelled), train.* (lr_g, lr_d, betas, k,
-    loss, optimizer, momentum, ema, real_label, augment, precision, log_every, sample_every,
+    loss, optimizer, momentum, ema, lr_decay, real_label, augment, precision, log_every, sample_every,
     checkpoint_every, keep_checkpoints, sync_batchnorm, report, tensorboard) and model.* (see `gankit list`).
     Under torchrun (`torchrun --nproc_per_node=2 -m gankit train ...`) the run uses DDP.""")
 

@@ -8,10 +8,15 @@ _EPS = 1e-12
 
 def classifier_score(probs, splits: int = 10) -> tuple[float, float]:
     """exp(E_x KL(p(y|x) || p(y))) on each of `splits` equal parts (p(y) = the part's mean);
-    returns mean and std over the parts, as the Inception Score."""
+    returns mean and std over the parts, as the Inception Score.
+
+    The rows are shuffled (fixed seed) before splitting: the score assumes each part is an iid
+    draw, and ordered inputs (a test set sorted by class, class-by-class conditional samples)
+    would otherwise give every part a single class and a score near 1."""
     p = np.asarray(probs, np.float64)
     if p.ndim != 2 or len(p) < splits:
         raise ValueError(f"classifier_score needs probabilities (N>={splits}, K), got {p.shape}")
+    p = p[np.random.default_rng(0).permutation(len(p))]
     part = len(p) // splits
     scores = []
     for s in range(splits):

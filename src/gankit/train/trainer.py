@@ -10,12 +10,13 @@ Around the loop it handles the run directory: config, checkpoints, sample grids,
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import signal
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,6 +31,7 @@ from gankit.config import ConfigError, RunConfig, read_run_config, save_yaml
 from gankit.data import TOY_DISTRIBUTIONS, DeviceDataset, load_dataset
 from gankit.models import Noise, Progress, Step
 from gankit.models.recipe import OptimizerSpec
+from gankit.models.schedules import linear_decay
 from gankit.models.registry import build_recipe, recipe_class, recipe_options
 from gankit.nn.fuse import fuse_upsample_conv
 from gankit.train import checkpoint as ckpt
@@ -58,7 +60,7 @@ def changed_options(saved: RunConfig, now: RunConfig) -> list[str]:
         out = {"model": d["model"]}
         for section in ("data", "train"):
             out.update({f"{section}.{k}": v for k, v in d[section].items()})
-        out.update({f"model.{k}": v for k, v in d["options"].items()})
+        out.update({f"model.{k}": v for k, v in asdict(recipe_options(cfg)).items()})  # defaults included
         return out
 
     def same(a, b) -> bool:  # YAML gives lists where the options dataclasses hold tuples
@@ -203,6 +205,10 @@ class Trainer:
 
         self.optimizers = {name: make_optimizer(self.parameters_of(spec), spec, cfg)
                            for name, spec in self.optimizer_specs.items()}
+        if t.lr_decay is not None:  # a recipe's own schedule (CycleGAN's) stays its own
+            decay = functools.partial(linear_decay, start=t.lr_decay)
+            self.optimizer_specs = {name: spec if spec.schedule else replace(spec, schedule=decay)
+                                    for name, spec in self.optimizer_specs.items()}
         self.scheduled = {name: spec for name, spec in self.optimizer_specs.items() if spec.schedule is not None}
         gen = self.recipe.generator_name
         self.ema = EMA(self.recipe.nets[gen], t.ema) if t.ema > 0 else None
@@ -231,6 +237,10 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "samples").mkdir(exist_ok=True)
             saved = cfg.to_dict()
+            # Every model option, defaults included: a resumed run keeps the options it started with
+            # even when a later gankit changes a default.
+            saved["options"] = {k: list(v) if isinstance(v, tuple) else v
+                                for k, v in asdict(recipe_options(cfg)).items()}
             saved["gankit_version"] = __version__
             main = next(iter(infos.values()))
             saved["resolved"] = {"data_shape": list(main.shape), "num_classes": main.num_classes,

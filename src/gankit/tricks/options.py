@@ -58,4 +58,6 @@ TRICKS: list[tuple[str, str, str]] = [
     ("train.loss=hinge", "hinge loss for D and G (a registered loss)", "Lim & Ye 2017; Miyato et al. 2018"),
     ("train.lr_d=4e-4", "TTUR: D and G on their own learning rates (train.lr_g, train.lr_d)",
      "Heusel et al. 2017"),
+    ("train.lr_decay=0.5", "learning rates decay linearly to 0 over the budget's last half: the last iterates "
+     "settle", "as in CycleGAN (Zhu et al. 2017)"),
 ]
