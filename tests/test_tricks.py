@@ -277,3 +277,18 @@ def test_mode_seeking_punishes_ignored_noise():
     fake = varied.clone().requires_grad_()
     mode_seeking_loss(fake, z).backward()
     assert (fake.grad[:2] > 0).all() and (fake.grad[2:] < 0).all()
+
+
+def test_unconditional_mode_seeking_adds_the_diversity_term_to_g_loss():
+    from gankit.tricks.mode_seeking import mode_seeking_loss
+
+    plain, ds = recipe("gan", "ring8", dropout=0.0)
+    seeking, _ = recipe("gan", "ring8", dropout=0.0, mode_seeking=2.0)  # same seed: the same networks
+    l0, s0 = plain.loss("G", step_for(ds, 8))
+    l1, s1 = seeking.loss("G", step_for(ds, 8))
+    assert "g_mode_seeking" not in s0
+    inputs = seeking.draw_inputs(8, Noise.seeded(0))  # the draw the G phase made
+    with torch.no_grad():
+        expected = mode_seeking_loss(seeking.generate(inputs), inputs["z"])
+    assert s1["g_mode_seeking"].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert l1.item() == pytest.approx(l0.item() + 2.0 * expected.item(), rel=1e-5)

@@ -19,6 +19,7 @@ from gankit.losses import get_loss
 from gankit.models.inputs import Noise
 from gankit.models.recipe import Phase, Recipe, Step
 from gankit.nn.mlp import MLPDiscriminator, MLPGenerator
+from gankit.tricks.mode_seeking import mode_seeking_loss
 from gankit.tricks import (HistoricalAverage, StabilityOptions, VirtualBatchNormGenerator, add_instance_noise,
                            add_minibatch_discrimination, apply_spectral_norm, feature_matching_loss,
                            gradient_penalty, noise_std, pack, packed_shape, r1_penalty, unrolled_critic)
@@ -81,9 +82,10 @@ class AdversarialRecipe(Recipe):
         D = self.net("D")
         if phase == "D":
             real = step.batch["x"]
-            fake = self.generate(self.draw_inputs(len(real), step.noise), self.net("G"))
+            inputs = self.draw_inputs(len(real), step.noise)
+            fake = self.generate(inputs, self.net("G"))
             if self.train_config.k == 1:
-                step.shared["fake"] = fake
+                step.shared["fake"] = fake, inputs
             real_in, fake_in = self.d_input(real, step), self.d_input(fake.detach(), step)
             real_out, fake_out = self.discriminate(D, real_in, fake_in)
             loss = adversarial.d_loss(real_out, fake_out, self.train_config.real_label)
@@ -92,15 +94,21 @@ class AdversarialRecipe(Recipe):
                      "D(G(z))": adversarial.score(fake_out).mean().detach(),
                      **self.observe_real(real_out, adversarial.boundary)}
             return loss + self.d_penalties(D, real_in, fake_in, step, stats), stats
-        fake = step.shared.pop("fake", None)
-        if fake is None:
-            fake = self.generate(self.draw_inputs(self.train_config.batch_size, step.noise), self.net("G"))
+        shared = step.shared.pop("fake", None)
+        if shared is None:
+            inputs = self.draw_inputs(self.train_config.batch_size, step.noise)
+            shared = self.generate(inputs, self.net("G")), inputs
+        fake, inputs = shared
         if self.tricks.feature_matching:
             loss = self.feature_matching(fake, step)
         else:
             critic = self.unrolled(step) if self.tricks.unrolled_steps else D
             loss = adversarial.g_loss(critic(self.d_input(fake, step)))
         stats = {"g_loss": loss.detach()}
+        if self.tricks.mode_seeking:  # independent z pairs: no condition to share in the unconditional case
+            seeking = mode_seeking_loss(fake, inputs["z"])
+            stats["g_mode_seeking"] = seeking.detach()
+            loss = loss + self.tricks.mode_seeking * seeking
         if self.tricks.historical_averaging:
             average = self.history["G"].penalty(self.nets["G"])
             stats["g_history"] = average.detach()

@@ -410,7 +410,7 @@ class Trainer:
                     totals[key] = totals[key] + value if key in totals else value.clone()
                     counts[key] = counts.get(key, 0) + 1
             if self.ema is not None and generator in self.stepped[phase.name]:
-                self.ema.update(self.recipe.nets[generator])
+                self.ema.update(self.recipe.nets[generator], self.step)
         self.step += 1
 
     # --- the loop ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ class StabilityOptions:
     gradient_penalty: float = 0.0  # WGAN-GP's lambda: (||grad D(x_hat)|| - 1)^2 on interpolates
     r1: float = 0.0  # gamma of the R1 penalty gamma/2 ||grad D(x)||^2 on real data
     spectral_norm: bool = False  # every linear and conv layer of D spectrally normalised
+    mode_seeking: float = 0.0  # lambda of 1 / (|G(z1) - G(z2)| / |z1 - z2|) in G's loss; 0 = off
 
     def active(self) -> list[str]:
         """The names of the options that differ from their defaults (the tricks that are on)."""
@@ -53,7 +54,7 @@ TRICKS: list[tuple[str, str, str]] = [
     ("model.r1=G", "R1: G/2*||grad_x D(x)||^2 on real data (fp32, also under bf16)", "Mescheder et al. 2018"),
     ("model.spectral_norm=true", "every linear/conv weight of D divided by its largest singular value",
      "Miyato et al. 2018"),
-    ("model.mode_seeking=L", "cgan/acgan: two samples of one class must differ as their noises do "
+    ("model.mode_seeking=L", "two samples (of one class, for cgan/acgan) must differ as their noises do "
      "(L x 1/ratio in G's loss)", "Mao et al. 2019"),
     ("train.loss=hinge", "hinge loss for D and G (a registered loss)", "Lim & Ye 2017; Miyato et al. 2018"),
     ("train.lr_d=4e-4", "TTUR: D and G on their own learning rates (train.lr_g, train.lr_d)",
