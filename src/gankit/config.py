@@ -76,11 +76,15 @@ class RunConfig:
     options: dict[str, Any] = field(default_factory=dict)  # the recipe's model.* options
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain YAML-ready values (tuples become lists)."""
+        def plain(d):
+            return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
         return {
             "model": self.model,
             "data": dataclasses.asdict(self.data),
-            "train": {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self.train).items()},
-            "options": dict(self.options),
+            "train": plain(dataclasses.asdict(self.train)),
+            "options": plain(self.options),
         }
 
     @classmethod

@@ -19,7 +19,7 @@ import torch
 from gankit.models.gan import AdversarialRecipe
 from gankit.models.inputs import Input
 from gankit.models.recipe import Step
-from gankit.tricks.mode_seeking import mode_seeking_loss, paired_conditions
+from gankit.tricks.mode_seeking import paired_conditions
 
 
 class ConditionalRecipe(AdversarialRecipe):
@@ -77,11 +77,7 @@ class ConditionalRecipe(AdversarialRecipe):
             shared = self.generate(inputs, self.net("G")), inputs
         fake, inputs = shared
         loss, stats = self.g_loss(self.augmented(fake, step.noise), inputs["y"])
-        if self.mode_seeking:
-            seeking = mode_seeking_loss(fake, inputs["z"])
-            stats["g_mode_seeking"] = seeking.detach()
-            loss = loss + self.mode_seeking * seeking
-        return loss, stats
+        return self.with_mode_seeking(loss, stats, fake, inputs["z"]), stats
 
     def discriminate(self, D, real, fake, y_real=None, y_fake=None):
         """D on (real, y_real) and (fake, y_fake): one call on both unless D has batch statistics."""

@@ -19,10 +19,10 @@ from gankit.losses import get_loss
 from gankit.models.inputs import Noise
 from gankit.models.recipe import Phase, Recipe, Step
 from gankit.nn.mlp import MLPDiscriminator, MLPGenerator
-from gankit.tricks.mode_seeking import mode_seeking_loss
 from gankit.tricks import (HistoricalAverage, StabilityOptions, VirtualBatchNormGenerator, add_instance_noise,
                            add_minibatch_discrimination, apply_spectral_norm, feature_matching_loss,
                            gradient_penalty, noise_std, pack, packed_shape, r1_penalty, unrolled_critic)
+from gankit.tricks.mode_seeking import mode_seeking_loss
 
 
 class AdversarialRecipe(Recipe):
@@ -105,10 +105,7 @@ class AdversarialRecipe(Recipe):
             critic = self.unrolled(step) if self.tricks.unrolled_steps else D
             loss = adversarial.g_loss(critic(self.d_input(fake, step)))
         stats = {"g_loss": loss.detach()}
-        if self.tricks.mode_seeking:  # independent z pairs: no condition to share in the unconditional case
-            seeking = mode_seeking_loss(fake, inputs["z"])
-            stats["g_mode_seeking"] = seeking.detach()
-            loss = loss + self.tricks.mode_seeking * seeking
+        loss = self.with_mode_seeking(loss, stats, fake, inputs["z"])  # independent z pairs here
         if self.tricks.historical_averaging:
             average = self.history["G"].penalty(self.nets["G"])
             stats["g_history"] = average.detach()
@@ -116,6 +113,20 @@ class AdversarialRecipe(Recipe):
         return loss, stats
 
     # --- the tricks' parts of the losses -----------------------------------------------------
+    @property
+    def mode_seeking(self) -> float:
+        """lambda of the mode-seeking term in G's loss (0: off)."""
+        return self.tricks.mode_seeking
+
+    def with_mode_seeking(self, loss: torch.Tensor, stats: dict, fake: torch.Tensor, z: torch.Tensor):
+        """G's ``loss`` plus lambda times the mode-seeking term of ``fake`` drawn from ``z`` (logged as
+        ``g_mode_seeking``); ``loss`` itself when the trick is off."""
+        if not self.mode_seeking:
+            return loss
+        seeking = mode_seeking_loss(fake, z)
+        stats["g_mode_seeking"] = seeking.detach()
+        return loss + self.mode_seeking * seeking
+
     def d_input(self, x: torch.Tensor, step: Step) -> torch.Tensor:
         """A batch as D sees it: augmented (``train.augment``), with instance noise (decaying over the
         budget) and packed (PacGAN)."""

@@ -236,11 +236,9 @@ class Trainer:
         if self.world.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "samples").mkdir(exist_ok=True)
-            saved = cfg.to_dict()
             # Every model option, defaults included: a resumed run keeps the options it started with
             # even when a later gankit changes a default.
-            saved["options"] = {k: list(v) if isinstance(v, tuple) else v
-                                for k, v in asdict(recipe_options(cfg)).items()}
+            saved = replace(cfg, options=asdict(recipe_options(cfg))).to_dict()
             saved["gankit_version"] = __version__
             main = next(iter(infos.values()))
             saved["resolved"] = {"data_shape": list(main.shape), "num_classes": main.num_classes,
