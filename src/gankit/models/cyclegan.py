@@ -10,7 +10,7 @@ with the least-squares GAN loss, lambda_cyc = 10 and lambda_id = 0.5 * lambda_cy
 term keeps colours when a and b share them; it needs the two domains to have the same channels).
 The discriminators see generated images through a 50-image history pool each (a module of the
 recipe, so it is checkpointed), and both learning rates stay constant for the first half of the
-budget and then decay linearly to zero.
+budget and then decay linearly to zero (``train.lr_decay=0.5``, this family's default).
 
 Data: two streams drawn independently, "A" and "B": the two sides of a paired set
 (``emojione2noto``: each side shuffled on its own, so the pairs are never seen) or of
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from gankit.losses import get_loss
 from gankit.data.paired import load_domain
 from gankit.models.recipe import OptimizerSpec, Phase, Step, Stream
-from gankit.models.schedules import linear_decay
 from gankit.models.translation import TranslationRecipe
 from gankit.nn.image_pool import ImagePool
 from gankit.nn.patchgan import PatchDiscriminator
@@ -41,7 +40,6 @@ class CycleGANOptions:
     cycle_weight: float = 10.0  # lambda_cyc
     identity: float = 0.5  # lambda_id as a fraction of lambda_cyc; 0 switches the identity term off
     pool_size: int = 50  # generated images remembered per discriminator; 0: none
-    decay_start: float = 0.5  # fraction of the budget after which the learning rates decay linearly to 0
 
 
 def _domain(name, side, size, channels, root, split):
@@ -52,7 +50,7 @@ class CycleGAN(TranslationRecipe):
     name = "cyclegan"
     description = "CycleGAN: two ResNet G (A->B, B->A), two PatchGAN D, least squares, cycle 10, identity 5, pools"
     Options = CycleGANOptions
-    train_defaults = {"loss": "least-squares", "batch_size": 4}
+    train_defaults = {"loss": "least-squares", "batch_size": 4, "lr_decay": 0.5}
 
     @classmethod
     def streams(cls, cfg, options):
@@ -86,9 +84,8 @@ class CycleGAN(TranslationRecipe):
         return [Phase("G", trains="G", draws=("A", "B")), Phase("D", trains="D", draws=())]
 
     def optimizers(self):
-        t, schedule = self.train_config, functools.partial(linear_decay, start=self.options.decay_start)
-        return {"G": OptimizerSpec(("G", "F"), lr=t.lr_g, schedule=schedule),
-                "D": OptimizerSpec(("D_A", "D_B"), lr=t.lr_d, schedule=schedule)}
+        t = self.train_config
+        return {"G": OptimizerSpec(("G", "F"), lr=t.lr_g), "D": OptimizerSpec(("D_A", "D_B"), lr=t.lr_d)}
 
     @functools.cached_property
     def adversarial_loss(self):

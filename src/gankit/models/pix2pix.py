@@ -46,7 +46,8 @@ class Pix2Pix(TranslationRecipe):
     name = "pix2pix"
     description = "pix2pix: U-Net G (dropout noise), PatchGAN D on (input, output), cGAN + 100 * L1; paired data"
     Options = Pix2PixOptions
-    train_defaults = {"loss": "non-saturating", "batch_size": 16}
+    # The paper keeps the learning rate for the first half of the epochs and decays it linearly to 0.
+    train_defaults = {"loss": "non-saturating", "batch_size": 16, "lr_decay": 0.5}
 
     @classmethod
     def streams(cls, cfg, options):

@@ -205,7 +205,7 @@ class Trainer:
 
         self.optimizers = {name: make_optimizer(self.parameters_of(spec), spec, cfg)
                            for name, spec in self.optimizer_specs.items()}
-        if t.lr_decay is not None:  # a recipe's own schedule (CycleGAN's) stays its own
+        if t.lr_decay is not None:  # a schedule a recipe sets itself stays its own
             decay = functools.partial(linear_decay, start=t.lr_decay)
             self.optimizer_specs = {name: spec if spec.schedule else replace(spec, schedule=decay)
                                     for name, spec in self.optimizer_specs.items()}
