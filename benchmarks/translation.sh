@@ -43,3 +43,4 @@ wait
 for run in p2p-cgan-l1 p2p-e2f p2p-one2noto; do  # the inputs themselves as the translation
     python -m gankit translate "$OUT/$run" --eval --baseline --json "$OUT/$run.baseline.json"
 done
+python -m gankit translate "$OUT/cyclegan" --eval --baseline --direction BtoA --json "$OUT/cyclegan.baselineBtoA.json"

@@ -2,7 +2,7 @@
 
     python benchmarks/translation_table.py OUT_DIR
 
-One row per scored run (``NAME.eval.json``, ``NAME.evalBtoA.json``, ``NAME.baseline.json``):
+One row per scored run (``NAME.eval.json``, ``NAME.evalBtoA.json``, ``NAME.baseline[BtoA].json``):
 the checkpoint's step, its epochs, and L1, SSIM, FID and the classifier's accuracy on the
 held-out pairs. Rows whose files are missing are left out.
 """
@@ -19,10 +19,12 @@ ROWS = [  # (run directory, score file suffix, label)
     ("p2p-pixel", "eval", "pix2pix cGAN + L1, PixelGAN 1×1 (`model.patch=pixel`), edges2emoji"),
     ("p2p-image", "eval", "pix2pix cGAN + L1, ImageGAN 32×32 (`model.patch=image`), edges2emoji"),
     ("p2p-cgan-l1", "baseline", "contours as the output (identity baseline), edges2emoji"),
-    ("p2p-e2f", "eval", "pix2pix cGAN + 100·L1, edges2fashion 28×28"),
+    ("p2p-e2f", "eval", "pix2pix cGAN + 100·L1, edges2fashion (32×32)"),
+    ("p2p-e2f-2t", "eval", "the same, two threads alone (the issue's 2 cores)"),
     ("p2p-e2f", "baseline", "contours as the output (identity baseline), edges2fashion"),
     ("cyclegan", "eval", "CycleGAN EmojiOne → Noto (unpaired)"),
     ("cyclegan", "evalBtoA", "CycleGAN Noto → EmojiOne (the same run's F)"),
+    ("cyclegan", "baselineBtoA", "Noto as the EmojiOne output (identity baseline)"),
     ("p2p-one2noto", "eval", "pix2pix EmojiOne → Noto on the pairs (supervised upper bound)"),
     ("p2p-one2noto", "baseline", "EmojiOne as the Noto output (identity baseline)"),
 ]
@@ -49,7 +51,7 @@ def main() -> None:
         if not path.exists():
             continue
         s = json.loads(path.read_text())
-        if kind == "baseline":
+        if kind.startswith("baseline"):
             trained = "-"
         else:
             step = int(s["what"].split()[-1])
