@@ -17,7 +17,6 @@ from gankit.data.catalog import DatasetInfo
 from gankit.metrics.ssim import ssim
 from gankit.models import Noise, Progress, Step
 from gankit.models.cyclegan import CycleGAN, CycleGANOptions
-from gankit.models.pix2pix import Pix2Pix
 from gankit.models.schedules import linear_decay
 from gankit.nn.image_pool import ImagePool
 from gankit.nn.patchgan import PATCH_FIELDS, PatchDiscriminator, receptive_field
@@ -146,7 +145,6 @@ def test_cycle_and_identity_losses_are_zero_for_identity_generators():
 def test_identity_weight_is_half_the_cycle_weight_and_the_decay_is_linear_in_the_second_half():
     assert tiny_cyclegan().identity_weight == 5.0
     assert tiny_cyclegan(identity=0.0).identity_weight == 0.0
-    assert CycleGAN.train_defaults["lr_decay"] == Pix2Pix.train_defaults["lr_decay"] == 0.5  # as both papers
     assert [linear_decay(Progress(fraction=f), 0.5) for f in (0.0, 0.5, 0.75, 1.0)] == [1.0, 1.0, 0.5, 0.0]
 
 
@@ -250,6 +248,19 @@ def test_tiny_runs_train_and_resume_bit_exactly(tmp_path, pairs, model, options)
     grid = Image.open(tmp_path / "straight" / "samples" / "step_000006.png")
     # input | output | target, four triples a row, of the 3 held-out pairs: one row of 9 images.
     assert grid.width > 2 * grid.height
+
+
+@pytest.mark.parametrize("model, extra", [("pix2pix", []), ("cyclegan", ["--set", "model.blocks=1"])])
+def test_the_cli_decays_both_families_learning_rates_over_the_second_half(tmp_path, pairs, model, extra):
+    # As both papers: constant for the first half of the budget, then linearly to 0. The 4th of 4
+    # iterations starts at 3/4 of the budget, half-way down the decay.
+    from gankit.run import Run
+
+    assert main(["train", model, "--data", pairs, "--steps", "4", "--batch-size", "4", "--no-progress",
+                 "--set", "model.g_base=4", "--set", "model.d_base=4", *extra, "--out", str(tmp_path / "run")]) == 0
+    lrs = {name: o["param_groups"][0]["lr"] for name, o in load_state(latest_checkpoint(tmp_path / "run"))["optimizers"].items()}
+    train_cfg = Run(tmp_path / "run").config.train
+    assert lrs == {"G": pytest.approx(0.5 * train_cfg.lr_g), "D": pytest.approx(0.5 * train_cfg.lr_d)}
 
 
 def test_pix2pix_ablations_train_l1_alone_or_the_cgan_alone(tmp_path, pairs):

@@ -40,11 +40,6 @@ class ConditionalRecipe(AdversarialRecipe):
     def generate(self, inputs, net=None):
         return (net or self.nets["G"])(inputs["z"], inputs["y"])
 
-    @property
-    def mode_seeking(self) -> float:
-        """lambda of the mode-seeking term (0: off); families without the option never use it."""
-        return getattr(self.options, "mode_seeking", 0.0)
-
     def training_inputs(self, n: int, noise) -> dict[str, torch.Tensor]:
         """G's inputs for a training batch: random, in pairs of one class when mode seeking is on."""
         inputs = self.draw_inputs(n, noise)

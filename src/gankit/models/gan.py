@@ -115,8 +115,9 @@ class AdversarialRecipe(Recipe):
     # --- the tricks' parts of the losses -----------------------------------------------------
     @property
     def mode_seeking(self) -> float:
-        """lambda of the mode-seeking term in G's loss (0: off)."""
-        return self.tricks.mode_seeking
+        """lambda of the mode-seeking term in G's loss (0: off): ``model.mode_seeking`` of the families
+        that have it (the StabilityOptions ones, cgan, acgan), 0 for the others."""
+        return getattr(self.options, "mode_seeking", 0.0)
 
     def with_mode_seeking(self, loss: torch.Tensor, stats: dict, fake: torch.Tensor, z: torch.Tensor):
         """G's ``loss`` plus lambda times the mode-seeking term of ``fake`` drawn from ``z`` (logged as
