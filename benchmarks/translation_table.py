@@ -19,7 +19,7 @@ ROWS = [  # (run directory, score file suffix, label)
     ("p2p-pixel", "eval", "pix2pix cGAN + L1, PixelGAN 1×1 (`model.patch=pixel`), edges2emoji"),
     ("p2p-image", "eval", "pix2pix cGAN + L1, ImageGAN 32×32 (`model.patch=image`), edges2emoji"),
     ("p2p-cgan-l1", "baseline", "contours as the output (identity baseline), edges2emoji"),
-    ("p2p-e2f", "eval", "pix2pix cGAN + 100·L1, edges2fashion (32×32)"),
+    ("p2p-e2f", "eval", "pix2pix cGAN + 100·L1, edges2fashion (28×28)"),
     ("p2p-e2f", "baseline", "contours as the output (identity baseline), edges2fashion"),
     ("cyclegan", "eval", "CycleGAN EmojiOne → Noto (unpaired)"),
     ("cyclegan", "evalBtoA", "CycleGAN Noto → EmojiOne (the same run's F)"),

@@ -49,6 +49,9 @@ def test_sample_png_and_npy(run_dir, tmp_path, capsys):
     assert arr.dtype == np.uint8 and arr.shape == (10, 8, 8)
     main(["sample", str(run_dir), "-n", "10", "--out", str(tmp_path / "t.npy"), "--seed", "3"])
     assert np.array_equal(arr, np.load(tmp_path / "t.npy"))  # a seed gives the same samples
+    main(["sample", str(run_dir), "-n", "10", "--out", str(tmp_path / "u.npy"), "--seed", "3", "--truncation", "0"])
+    truncated = np.load(tmp_path / "u.npy")  # every latent at the prior's mean: one image ten times
+    assert not np.array_equal(arr, truncated) and (truncated == truncated[0]).all()
 
 
 def test_sample_toy_npy_is_float_points(tmp_path):

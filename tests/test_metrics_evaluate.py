@@ -92,6 +92,8 @@ def test_cli_eval_samples_json_and_bad_samples(tmp_path, capsys):
     assert _cli(["eval", "--samples", str(tmp_path / "bad.npy"), "--data", "digits", "--quiet"]) == 2
     assert "NaN" in capsys.readouterr().err
     assert _cli(["eval", "--samples", str(tmp_path / "s.npy"), "--quiet"]) == 2
+    assert _cli(["eval", "--samples", str(tmp_path / "s.npy"), "--data", "digits", "--truncation", "0.5"]) == 2
+    assert "does not apply to --samples" in capsys.readouterr().err
     assert _cli(["eval", "--metrics", "fid,bogus", "--samples", str(tmp_path / "s.npy"), "--data", "digits",
                  "--quiet"]) == 2
 
@@ -105,8 +107,11 @@ def test_cli_eval_run_dir_samples_with_labels_and_appends(monkeypatch, tmp_path)
         data_name, num_classes, conditional = "digits", 10, True
         appended = []
 
-        def sample_array(self, n, seed=0, labels=None):
+        truncations = []
+
+        def sample_array(self, n, seed=0, labels=None, truncation=None):
             # a perfect conditional generator: the first real test image of each requested class
+            self.truncations.append(truncation)
             first = {int(c): real.x[np.argmax(real.y == c)] for c in range(10)}
             return np.stack([first[int(c)] for c in labels])
 
@@ -117,3 +122,7 @@ def test_cli_eval_run_dir_samples_with_labels_and_appends(monkeypatch, tmp_path)
     assert _cli(["eval", str(tmp_path), "-n", "200", "--metrics", "score", "--quiet"]) == 0
     row = FakeRun.appended[-1]
     assert row["cond_accuracy"] > 0.85 and row["class_kl"] < 0.1
+    assert FakeRun.truncations == [None] and "truncation" not in row  # the full prior unless asked
+    assert _cli(["eval", str(tmp_path), "-n", "200", "--metrics", "score", "--truncation", "0.6", "--quiet"]) == 0
+    assert FakeRun.truncations[-1] == 0.6 and FakeRun.appended[-1]["truncation"] == 0.6
+    assert _cli(["eval", str(tmp_path), "--metrics", "score", "--truncation", "-1", "--quiet"]) == 2

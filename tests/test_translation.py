@@ -50,9 +50,16 @@ def test_unet_keeps_the_image_shape_at_every_depth(depth):
     assert len(g.encoder) == depth
 
 
-def test_unet_refuses_sides_its_depth_cannot_halve():
-    with pytest.raises(ValueError, match="divisible by 32"):
-        UNetGenerator(3, 3, 48, depth=5)
+def test_unet_pads_sides_its_depth_cannot_halve_and_crops_back():
+    g = UNetGenerator(1, 1, 28, base=4).eval()
+    assert g.depth == 5  # ceil(log2(28)): a 1x1 bottleneck after padding to 32
+    x = torch.randn(2, 1, 28, 30)
+    out = g(x)
+    assert out.shape == (2, 1, 28, 30)
+    padded = torch.nn.functional.pad(x, (1, 1, 2, 2), mode="replicate")  # to 32x32, border repeated
+    torch.testing.assert_close(out, g(padded)[..., 2:30, 1:31])
+    with pytest.raises(ValueError, match="at least one level"):
+        UNetGenerator(3, 3, 48, depth=0)
 
 
 def test_unet_skips_carry_the_input_across():
@@ -272,6 +279,15 @@ def test_pix2pix_ablations_train_l1_alone_or_the_cgan_alone(tmp_path, pairs):
     assert Run(tmp_path / "cgan").recipe.nets["D"].receptive_field == 1
 
 
+def test_translate_resizes_what_the_network_cannot_read(tmp_path):
+    from gankit.commands.translate import prepare
+
+    Image.fromarray(np.zeros((18, 22, 3), np.uint8)).save(tmp_path / "odd.png")
+    image, notices = prepare(tmp_path / "odd.png", 3, 16, multiple=4)  # CycleGAN's ResNet: sides of 4k
+    assert image.shape == (3, 16, 16)
+    assert notices == ["22x18 is not a multiple of 4 on each side: centre-cropped and resized to 16x16"]
+
+
 def test_translate_cli(tmp_path, pairs, capsys):
     train(tiny_config("pix2pix", pairs, 2), tmp_path / "run", progress=False)
     inputs = tmp_path / "in"
@@ -280,10 +296,10 @@ def test_translate_cli(tmp_path, pairs, capsys):
     Image.fromarray(np.zeros((20, 24, 3), np.uint8)).save(inputs / "odd.png")
     assert main(["translate", str(tmp_path / "run"), str(inputs), "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
-    assert "gray converted to RGB" in printed and "resized to 16x16" in printed
-    for name in ("gray", "odd"):
+    assert "gray converted to RGB" in printed and "resized" not in printed
+    for name, size in (("gray", (16, 16)), ("odd", (24, 20))):  # the U-Net reads any size: no resize
         with Image.open(tmp_path / "out" / f"{name}.png") as im:
-            assert im.size == (16, 16) and im.mode == "RGB"
+            assert im.size == size and im.mode == "RGB"
     assert main(["translate", str(tmp_path / "run"), str(inputs), "--out", str(tmp_path / "o2"),
                  "--direction", "BtoA"]) == 2
     assert "A to B only" in capsys.readouterr().err

@@ -230,7 +230,7 @@ def cmd_sample(args) -> int:
     if out.suffix in (".npy", ".npz"):
         if labels is None and run.conditional:  # a labelled dataset either way: the classes in turn
             labels = spread(list(range(run.num_classes)), n)
-        arr = run.sample_array(n, seed=args.seed, labels=labels, **given)
+        arr = run.sample_array(n, seed=args.seed, labels=labels, truncation=args.truncation, **given)
         if out.suffix == ".npz":  # the layout of npz:FILE (and of a decoded folder): x (N, C, H, W), y
             fields = {"x": arr} if labels is None else {"x": arr, "y": labels}
             names = next(iter(run.data.values())).class_names

@@ -112,9 +112,10 @@ class Run:
                     inputs[spec.name] = inputs[spec.name] * truncation
         return self.generate(inputs)
 
-    def sample_array(self, n: int, seed: int = 0, labels: np.ndarray | None = None, **given) -> np.ndarray:
+    def sample_array(self, n: int, seed: int = 0, labels: np.ndarray | None = None, truncation: float | None = None,
+                     **given) -> np.ndarray:
         """Samples laid out like the dataset: uint8 (N, C, H, W) for images, float32 (N, D) for points."""
-        samples = self.sample(n, None if labels is None else torch.as_tensor(labels), seed=seed, **given)
+        samples = self.sample(n, None if labels is None else torch.as_tensor(labels), truncation, seed, **given)
         if not self.is_image:
             return samples.numpy().astype(np.float32)
         return to_uint8(samples)

@@ -129,8 +129,8 @@ CATALOG.update({info.name: info for info in (
                 "fonts-noto-color-emoji).", (3, 64, 64), 9, extractor="emoji", class_names=EMOJI_CATEGORIES),
     DatasetInfo("emojione", "EmojiOne 3: 1,794 colour emoji, 64x64 on white, 9 categories (Debian "
                 "ruby-gemojione).", (3, 64, 64), 9, extractor="emoji", class_names=EMOJI_CATEGORIES),
-    DatasetInfo("edges2fashion", "pairs: Canny contours -> Fashion-MNIST garments, 32x32 gray, classes kept "
-                "(Debian dataset-fashion-mnist).", (1, 32, 32), 10, sizes=(60000, 10000),
+    DatasetInfo("edges2fashion", "pairs: Canny contours -> Fashion-MNIST garments, 28x28 gray, classes kept "
+                "(Debian dataset-fashion-mnist).", (1, 28, 28), 10, sizes=(60000, 10000),
                 extractor="fashion-mnist", class_names=FASHION_CLASSES),
     DatasetInfo("edges2emoji", "pairs: Canny contours -> Noto Color Emoji, 64x64 (data.size).", (3, 64, 64), 9,
                 extractor="emoji", class_names=EMOJI_CATEGORIES),

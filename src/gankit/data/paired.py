@@ -5,9 +5,9 @@ Both images of a pair have the same shape (channels included), so the data's one
 
 Built-in sets (each example: an input image A and its target B):
 
-* ``edges2fashion``: Canny contours of Fashion-MNIST garments (A) and the garments (B), at 32x32
-  by default (the U-Net needs a power of two); the class labels are kept, so translations of
-  held-out contours can be read by gankit's Fashion-MNIST classifier.
+* ``edges2fashion``: Canny contours of Fashion-MNIST garments (A) and the garments (B), at their
+  own 28x28 by default (the U-Net pads what it cannot halve); the class labels are kept, so
+  translations of held-out contours can be read by gankit's Fashion-MNIST classifier.
 * ``edges2emoji``: Canny contours of Noto Color Emoji (A) and the emoji (B).
 * ``emojione2noto``: the same emoji drawn by EmojiOne (A) and by Noto (B), paired by code point.
 
@@ -38,7 +38,7 @@ from .sources import cache_root
 
 PAIRED_DATASETS = ("edges2fashion", "edges2emoji", "emojione2noto")
 EMOJI_DATASETS = ("emoji", "emojione")
-DEFAULT_SIZES = {"edges2fashion": 32, "edges2emoji": 64, "emojione2noto": 64, "emoji": 64, "emojione": 64}
+DEFAULT_SIZES = {"edges2fashion": 28, "edges2emoji": 64, "emojione2noto": 64, "emoji": 64, "emojione": 64}
 INPUT = "a"  # the ImageSet.extra field holding the input image of a pair
 TEST_FRACTION = 0.1
 _EDGES_VERSION = 1  # bump when the contour detector changes

@@ -64,7 +64,7 @@ class Pix2Pix(TranslationRecipe):
             raise ValueError("model.adversarial=false with model.l1_weight=0 leaves no loss to train")
 
     def size_multiple(self):
-        return 2 ** self.nets["G"].depth
+        return 1  # the U-Net pads what it cannot halve
 
     def phases(self):
         if not self.options.adversarial:

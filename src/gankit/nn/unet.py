@@ -7,6 +7,10 @@ resolution (a skip connection: concatenated channels), so low-level structure su
 position of edges passes straight across. Dropout 0.5 in the three innermost decoder layers is
 pix2pix's noise source: the generator takes no latent z. With ``depth = log2(size)`` the
 bottleneck is 1x1, as in the paper (8 levels for 256x256).
+
+An image whose sides the encoder cannot halve ``depth`` times (Fashion-MNIST's 28x28) is padded
+by repeating its border up to the next multiple of ``2 ** depth``, and the output is cropped back:
+the network then reads images at their own resolution instead of resized ones.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 def down(c_in: int, c_out: int, norm: bool) -> nn.Sequential:
@@ -38,19 +43,18 @@ class UNetGenerator(nn.Module):
     Parameters
     ----------
     in_channels, out_channels : channels of the input and of the translated image.
-    size : the image side; must be divisible by ``2 ** depth``.
+    size : the image side the default depth is chosen for; other sides are padded (see above).
     base : channels of the first encoder layer, doubled per level up to ``8 * base`` (64 in the paper).
-    depth : down-sampling levels; None takes ``log2(size)`` (a 1x1 bottleneck).
+    depth : down-sampling levels; None takes ``ceil(log2(size))`` (a 1x1 bottleneck).
     dropout : dropout of the three innermost decoder layers (0.5 in the paper; 0 makes G deterministic).
     """
 
     def __init__(self, in_channels: int, out_channels: int, size: int, base: int = 64, depth: int | None = None,
                  dropout: float = 0.5):
         super().__init__()
-        depth = int(math.log2(size)) if depth is None else depth
-        if depth < 1 or size % (2 ** depth):
-            raise ValueError(f"a U-Net of depth {depth} needs an image side divisible by {2 ** depth}, got {size}; "
-                             f"choose data.size (e.g. {2 ** max(depth, 5)}) or model.depth")
+        depth = math.ceil(math.log2(size)) if depth is None else depth
+        if depth < 1:
+            raise ValueError(f"a U-Net needs at least one level (model.depth >= 1), got {depth}")
         self.depth, self.size = depth, size
         widths = [min(base * 2 ** i, 8 * base) for i in range(depth)]
         self.encoder = nn.ModuleList()
@@ -69,6 +73,16 @@ class UNetGenerator(nn.Module):
         self.act = nn.LeakyReLU(0.2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        multiple = 2 ** self.depth
+        pad_h, pad_w = -h % multiple, -w % multiple
+        if pad_h or pad_w:
+            top, left = pad_h // 2, pad_w // 2
+            x = F.pad(x, (left, pad_w - left, top, pad_h - top), mode="replicate")
+            return self._translate(x)[..., top:top + h, left:left + w]
+        return self._translate(x)
+
+    def _translate(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
         for i, layer in enumerate(self.encoder):
             x = layer(x if i == 0 else self.act(x))
