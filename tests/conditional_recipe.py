@@ -75,4 +75,7 @@ def config(steps: int, data: str = "digits") -> RunConfig:
     t = cfg.train
     t.steps, t.batch_size, t.lr_g, t.lr_d = steps, 64, 5e-4, 5e-4
     t.log_every, t.sample_every, t.checkpoint_every = max(1, steps // 10), max(1, steps // 4), steps
+    # The browser test reads this model's classes on fixed seeds: the same arithmetic on every CPU
+    # (precision "auto" would train in bf16 on some machines and in fp32 on others).
+    t.precision = "fp32"
     return cfg

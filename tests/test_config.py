@@ -48,3 +48,25 @@ def test_presets_load_and_round_trip():
     assert RunConfig.from_dict(cfg.to_dict()).to_dict() == cfg.to_dict()
     with pytest.raises(ConfigError, match="did you mean 'demo'"):
         load_preset("dmeo")
+
+
+def test_precision_auto_is_bf16_only_on_cpus_that_multiply_bf16_natively(monkeypatch, tmp_path):
+    import torch
+
+    from gankit.train import trainer
+
+    assert RunConfig(model="gan").train.precision == "auto"
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: True)
+    assert trainer.resolve_precision("auto", cpu) == "bf16"
+    assert trainer.resolve_precision("auto", cuda) == "fp32"  # not measured on GPUs yet
+    assert trainer.resolve_precision("fp32", cpu) == "fp32"
+    monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: False)
+    assert trainer.resolve_precision("auto", cpu) == "fp32"
+    assert trainer.resolve_precision("bf16", cpu) == "bf16"  # asked for: given, with a warning at start
+    cfg = RunConfig(model="gan")
+    cfg.data.name, cfg.train.steps, cfg.train.precision = "ring8", 1, "fp16"
+    with pytest.raises(ConfigError, match="auto, fp32, bf16"):
+        trainer.check_train_config(cfg)
+    cfg.train.precision = "auto"  # the run says what "auto" became
+    assert trainer.train(cfg, tmp_path / "run", progress=False).precision == "fp32"

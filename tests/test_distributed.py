@@ -35,6 +35,7 @@ def config(batch_size: int, steps: int = 1) -> RunConfig:
     cfg.train.log_every = 1
     cfg.train.sample_every = 1000
     cfg.train.collective_timeout_s = 60
+    cfg.train.precision = "fp32"  # exact up to float sums: bf16 rounding would hide the comparison
     return cfg
 
 

@@ -71,7 +71,9 @@ def build_parser() -> Parser:
     p.add_argument("--batch-size", type=int, help="batch size per process (default 64)")
     p.add_argument("--seed", type=int, help="random seed (default 0); the same seed on CPU gives the same run")
     p.add_argument("--device", help="cpu (default), cuda or cuda:N")
-    p.add_argument("--precision", choices=["fp32", "bf16"], help="bf16 autocast (default fp32)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"],
+                   help="bf16 autocast or fp32; auto (the default): bf16 where the CPU has AVX512-BF16 or AMX, "
+                        "else fp32")
     p.add_argument("--compile", action="store_true", default=None, help="torch.compile the networks")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override any option, e.g. --set train.k=2 --set model.g_base=32 (repeatable)")
@@ -185,7 +187,7 @@ def report_run(result, cfg: RunConfig) -> None:
     from gankit.commands.report import write_after_training
 
     state = "stopped early (Ctrl-C); resume with --resume" if result.interrupted else "done"
-    print(f"{state}: {result.step} steps in {result.seconds / 60:.1f} min")
+    print(f"{state}: {result.step} steps in {result.seconds / 60:.1f} min ({result.precision})")
     print(f"  run directory: {result.run_dir}")
     print(f"  samples:       {result.samples}")
     print(f"  loss plot:     {result.loss_plot}")

@@ -45,7 +45,9 @@ class TrainConfig:
     batch_size: int = 64  # per process
     seed: int = 0
     device: str = "cpu"
-    precision: str = "fp32"  # fp32 | bf16 (autocast)
+    # fp32 | bf16 (autocast) | auto: bf16 on CPUs that multiply bf16 natively (AVX512-BF16 or AMX),
+    # where it trained as well or better at equal wall-clock (benchmarks/RESULTS.md), else fp32.
+    precision: str = "auto"
     compile: bool = False  # torch.compile the networks
     loss: str = "non-saturating"  # minimax | non-saturating | least-squares
     k: int = 1  # discriminator steps per generator step (Algorithm 1)

@@ -80,14 +80,15 @@ class TrainResult:
     loss_plot: Path | None
     seconds: float
     interrupted: bool
+    precision: str  # as trained: "auto" resolved to fp32 or bf16
 
 
 def check_train_config(cfg: RunConfig) -> None:
     t = cfg.train
     losses.get_loss(t.loss)
     problems = []
-    if t.precision not in ("fp32", "bf16"):
-        problems.append(f"train.precision must be fp32 or bf16, got {t.precision!r}")
+    if t.precision not in PRECISIONS:
+        problems.append(f"train.precision must be one of {', '.join(PRECISIONS)}, got {t.precision!r}")
     if t.optimizer not in ("adam", "sgd"):
         problems.append(f"train.optimizer must be adam or sgd, got {t.optimizer!r}")
     for name in ("k", "batch_size", "log_every", "sample_every", "checkpoint_every"):
@@ -101,6 +102,18 @@ def check_train_config(cfg: RunConfig) -> None:
         raise ConfigError("; ".join(problems))
     if t.tensorboard:
         tensorboard.require()
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``train.precision`` as the run uses it: "auto" is bf16 autocast on a CPU with native bf16
+    (measured faster and at least as good at equal wall-clock there) and fp32 elsewhere, GPUs
+    included until bf16 has been measured on them."""
+    if precision != "auto":
+        return precision
+    return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
 
 def cpu_has_bf16() -> bool:
@@ -216,7 +229,8 @@ class Trainer:
         # every rank draws the same global batch and a resumed run continues the same stream.
         self.noise = Noise(torch.Generator().manual_seed(t.seed), self.device, self.world.rank, self.world.size)
         self.grid_inputs, self.grid_columns = self.recipe.grid_inputs(Noise.seeded(t.seed + 1, self.device))
-        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=t.precision == "bf16")
+        self.precision = resolve_precision(t.precision, self.device)
+        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         if t.precision == "bf16" and self.device.type == "cpu" and not cpu_has_bf16():
             warnings.warn("--precision bf16 on a CPU without AVX512-BF16 or AMX is emulated and slower than "
                           "fp32 (0.5-0.9x in benchmarks/RESULTS.md); use fp32 here", stacklevel=2)
@@ -468,7 +482,8 @@ class Trainer:
         if is_main and self.real_points is not None:
             toy = TOY_DISTRIBUTIONS.get(self.cfg.data.name)
             save_toy_progress(self.run_dir, None if toy is None else toy.centers)
-        return TrainResult(self.run_dir, self.step, checkpoint, last_sample, plot, self.elapsed, interrupted)
+        return TrainResult(self.run_dir, self.step, checkpoint, last_sample, plot, self.elapsed, interrupted,
+                           self.precision)
 
     def log_row(self, totals, counts, images_per_s: float) -> dict[str, float]:
         main = self.streams[self.main_stream]
