@@ -63,6 +63,8 @@ def test_precision_auto_is_bf16_only_on_cpus_that_multiply_bf16_natively(monkeyp
     assert trainer.resolve_precision("fp32", cpu) == "fp32"
     monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: False)
     assert trainer.resolve_precision("auto", cpu) == "fp32"
+    monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: None)  # no /proc/cpuinfo: not known to be fast
+    assert trainer.resolve_precision("auto", cpu) == "fp32"
     assert trainer.resolve_precision("bf16", cpu) == "bf16"  # asked for: given, with a warning at start
     cfg = RunConfig(model="gan")
     cfg.data.name, cfg.train.steps, cfg.train.precision = "ring8", 1, "fp16"

@@ -113,15 +113,15 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     included until bf16 has been measured on them."""
     if precision != "auto":
         return precision
-    return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
+    return "bf16" if device.type == "cpu" and cpu_has_bf16() is True else "fp32"  # unknown: fp32
 
 
-def cpu_has_bf16() -> bool:
-    """Whether the CPU multiplies bf16 natively (AVX512-BF16 or AMX); Linux only, True if unknown."""
+def cpu_has_bf16() -> bool | None:
+    """Whether the CPU multiplies bf16 natively (AVX512-BF16 or AMX); Linux only, None if unknown."""
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return True
+        return None
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
@@ -231,7 +231,7 @@ class Trainer:
         self.grid_inputs, self.grid_columns = self.recipe.grid_inputs(Noise.seeded(t.seed + 1, self.device))
         self.precision = resolve_precision(t.precision, self.device)
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
-        if t.precision == "bf16" and self.device.type == "cpu" and not cpu_has_bf16():
+        if t.precision == "bf16" and self.device.type == "cpu" and cpu_has_bf16() is False:
             warnings.warn("--precision bf16 on a CPU without AVX512-BF16 or AMX is emulated and slower than "
                           "fp32 (0.5-0.9x in benchmarks/RESULTS.md); use fp32 here", stacklevel=2)
         self.step, self.images, self.elapsed = 0, 0, 0.0
