@@ -52,6 +52,9 @@ def test_sample_png_and_npy(run_dir, tmp_path, capsys):
     main(["sample", str(run_dir), "-n", "10", "--out", str(tmp_path / "u.npy"), "--seed", "3", "--truncation", "0"])
     truncated = np.load(tmp_path / "u.npy")  # every latent at the prior's mean: one image ten times
     assert not np.array_equal(arr, truncated) and (truncated == truncated[0]).all()
+    for command in (["sample", str(run_dir), "--out", str(tmp_path / "v.npy")], ["eval", str(run_dir), "--quiet"]):
+        assert main([*command, "-n", "10", "--truncation", "-1"]) == 2  # Run.sample checks it for both
+        assert "truncation must lie in [0, 2]" in capsys.readouterr().err
 
 
 def test_sample_toy_npy_is_float_points(tmp_path):

@@ -125,4 +125,3 @@ def test_cli_eval_run_dir_samples_with_labels_and_appends(monkeypatch, tmp_path)
     assert FakeRun.truncations == [None] and "truncation" not in row  # the full prior unless asked
     assert _cli(["eval", str(tmp_path), "-n", "200", "--metrics", "score", "--truncation", "0.6", "--quiet"]) == 0
     assert FakeRun.truncations[-1] == 0.6 and FakeRun.appended[-1]["truncation"] == 0.6
-    assert _cli(["eval", str(tmp_path), "--metrics", "score", "--truncation", "-1", "--quiet"]) == 2

@@ -103,6 +103,8 @@ class Run:
         """
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
+        if truncation is not None and not 0 <= truncation <= 2:
+            raise ValueError(f"truncation must lie in [0, 2] (1 is the full prior), got {truncation}")
         if labels is not None:
             given["y"] = torch.as_tensor(labels)
         inputs = self.inputs(n, seed, **given)

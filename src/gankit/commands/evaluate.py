@@ -103,8 +103,6 @@ def run_eval(args) -> int:
             run = gankit.load(args.run_dir)
             data_name = args.data or run.data_name
             labels = (np.arange(args.n) % run.num_classes) if run.conditional else None
-            if args.truncation is not None and not 0 <= args.truncation <= 2:
-                raise ValueError(f"--truncation must lie in [0, 2] (1 is the full prior), got {args.truncation}")
             x = run.sample_array(args.n, seed=0, labels=labels, truncation=args.truncation)
         else:
             print("gankit eval: give RUN_DIR, or --samples FILE.npy --data NAME, or --reference --data NAME",

@@ -32,13 +32,14 @@ from PIL import Image
 
 from . import emoji
 from .canny import contour_images
+from .catalog import CATALOG
 from .errors import DataError
 from .imageset import ImageSet, check_split, convert_images
 from .sources import cache_root
 
 PAIRED_DATASETS = ("edges2fashion", "edges2emoji", "emojione2noto")
 EMOJI_DATASETS = ("emoji", "emojione")
-DEFAULT_SIZES = {"edges2fashion": 28, "edges2emoji": 64, "emojione2noto": 64, "emoji": 64, "emojione": 64}
+DEFAULT_SIZES = {name: CATALOG[name].shape[-1] for name in PAIRED_DATASETS + EMOJI_DATASETS}  # the catalog's
 INPUT = "a"  # the ImageSet.extra field holding the input image of a pair
 TEST_FRACTION = 0.1
 _EDGES_VERSION = 1  # bump when the contour detector changes

@@ -55,7 +55,7 @@ class UNetGenerator(nn.Module):
         depth = math.ceil(math.log2(size)) if depth is None else depth
         if depth < 1:
             raise ValueError(f"a U-Net needs at least one level (model.depth >= 1), got {depth}")
-        self.depth, self.size = depth, size
+        self.depth = depth
         widths = [min(base * 2 ** i, 8 * base) for i in range(depth)]
         self.encoder = nn.ModuleList()
         c = in_channels
