@@ -141,3 +141,16 @@ def test_code_accuracy_on_a_run(run_dir):
     assert set(result) == {"code_accuracy", "code_matching"}
     assert 0.0 <= result["code_accuracy"] <= 1.0
     assert sorted(int(p.split("->")[1]) for p in result["code_matching"].split()) == list(range(10))
+
+
+def test_code_accuracy_draws_at_the_truncation_asked(run_dir):
+    """`gankit eval --truncation` reaches the samples the codes metric draws itself."""
+    from gankit.metrics.codes import code_accuracy
+
+    run = gankit.load(run_dir)
+    asked = []
+    sample_array = run.sample_array
+    run.sample_array = lambda *a, **kw: asked.append(kw.get("truncation")) or sample_array(*a, **kw)
+    code_accuracy(run, n=50)
+    code_accuracy(run, n=50, truncation=0.0)
+    assert asked == [None, 0.0]

@@ -11,7 +11,7 @@ from gankit.models.registry import build_recipe
 from gankit.train.checkpoint import latest_checkpoint, load_weights
 from gankit.train.trainer import train
 from gankit.tricks import (MinibatchDiscrimination, VirtualBatchNormGenerator, apply_spectral_norm,
-                           feature_matching_loss, gradient_penalty, noise_std, pack, r1_penalty, unrolled_critic)
+                           feature_matching_loss, gradient_penalty, pack, r1_penalty, unrolled_critic)
 
 
 def recipe(model, data, batch_size=8, **options):
@@ -182,7 +182,6 @@ def test_feature_matching_and_instance_noise_and_spectral_norm():
     f = torch.randn(8, 5)
     assert feature_matching_loss(f, f.clone().requires_grad_()) == 0
     assert feature_matching_loss(f, f + 1) == pytest.approx(5.0)
-    assert noise_std(0.4, 0.0) == 0.4 and noise_std(0.4, 0.5) == pytest.approx(0.2) and noise_std(0.4, 1.0) == 0
     torch.manual_seed(0)
     D = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
     with torch.no_grad():

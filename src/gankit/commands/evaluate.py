@@ -111,7 +111,7 @@ def run_eval(args) -> int:
         result = evaluate(x, data_name, metrics=sample_metrics, labels=labels, root=args.data_root,
                           progress=progress, inception_weights=args.inception_weights) if sample_metrics else {}
         if run is not None:
-            result.update(evaluate_model(run, model_metrics, args.n, args.data_root))
+            result.update(evaluate_model(run, model_metrics, args.n, args.data_root, args.truncation))
             if args.truncation is not None:  # the scores above are of truncated samples: keep that with them
                 result["truncation"] = args.truncation
     except (ValueError, RuntimeError, OSError) as e:  # SampleError, ExtractorError, DataError, missing files

@@ -35,9 +35,13 @@ def best_matching(counts: np.ndarray) -> tuple[np.ndarray, float]:
     return mapping, float(counts[rows, cols].sum() / counts.sum())
 
 
-def code_accuracy(run, n: int = 10_000, seed: int = 0, code: str | None = None) -> dict:
+def code_accuracy(run, n: int = 10_000, seed: int = 0, code: str | None = None,
+                  truncation: float | None = None) -> dict:
     """Generate ``n`` images (equally many per value of the categorical ``code``), classify them with
     gankit's classifier for the run's dataset and match values to classes (Hungarian).
+
+    ``truncation`` scales the normal noise toward 0 (the truncation trick), as
+    :meth:`gankit.run.Run.sample` does; the codes (categorical, uniform) are not truncated.
 
     Returns ``{"code_accuracy": float, "code_matching": "value->class ..."}``.
     """
@@ -54,7 +58,7 @@ def code_accuracy(run, n: int = 10_000, seed: int = 0, code: str | None = None) 
                          + (f" named {code!r}" if code else "") + " to match with classes")
     spec = categorical[0]
     values = torch.arange(n) % spec.classes
-    samples = run.sample_array(n, seed=seed, **{spec.name: values})
+    samples = run.sample_array(n, seed=seed, truncation=truncation, **{spec.name: values})
     classes = load_extractor(run.data_name).predict(prepare_for_dataset(samples, run.data_name))
     counts = confusion_matrix(values.numpy(), classes, spec.classes, run.num_classes or spec.classes)
     mapping, accuracy = best_matching(counts)

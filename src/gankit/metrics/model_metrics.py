@@ -26,8 +26,12 @@ def applicable(run) -> list[str]:
     return out
 
 
-def evaluate_model(run, metrics, n: int = 10_000, root=None) -> dict:
-    """The asked-for model metrics that apply to ``run``, as one flat dict."""
+def evaluate_model(run, metrics, n: int = 10_000, root=None, truncation: float | None = None) -> dict:
+    """The asked-for model metrics that apply to ``run``, as one flat dict.
+
+    ``truncation`` scales the normal latents of the samples a metric draws (``codes``), as
+    ``gankit eval --truncation`` does for the sample metrics; ``ssl`` reads real images only.
+    """
     out: dict = {}
     wanted = [m for m in metrics if m in applicable(run)]
     if "ssl" in wanted:
@@ -35,5 +39,5 @@ def evaluate_model(run, metrics, n: int = 10_000, root=None) -> dict:
         out.update(ssl_accuracy(run, root))
     if "codes" in wanted:
         from .codes import code_accuracy
-        out.update(code_accuracy(run, n))
+        out.update(code_accuracy(run, n, truncation=truncation))
     return out

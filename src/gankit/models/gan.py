@@ -18,10 +18,11 @@ from gankit.config import ConfigError
 from gankit.losses import get_loss
 from gankit.models.inputs import Noise
 from gankit.models.recipe import Phase, Recipe, Step
+from gankit.models.schedules import linear_decay
 from gankit.nn.mlp import MLPDiscriminator, MLPGenerator
 from gankit.tricks import (HistoricalAverage, StabilityOptions, VirtualBatchNormGenerator, add_instance_noise,
                            add_minibatch_discrimination, apply_spectral_norm, feature_matching_loss,
-                           gradient_penalty, noise_std, pack, packed_shape, r1_penalty, unrolled_critic)
+                           gradient_penalty, pack, packed_shape, r1_penalty, unrolled_critic)
 from gankit.tricks.mode_seeking import mode_seeking_loss
 
 
@@ -131,7 +132,7 @@ class AdversarialRecipe(Recipe):
     def d_input(self, x: torch.Tensor, step: Step) -> torch.Tensor:
         """A batch as D sees it: augmented (``train.augment``), with instance noise (decaying over the
         budget) and packed (PacGAN)."""
-        std = noise_std(self.tricks.instance_noise, step.progress.fraction)
+        std = self.tricks.instance_noise * linear_decay(step.progress)
         return pack(add_instance_noise(self.augmented(x, step.noise), std, step.randn), self.tricks.pack)
 
     def d_penalties(self, D, real_in, fake_in, step: Step, stats: dict) -> torch.Tensor | float:

@@ -8,7 +8,7 @@ They are switched on with ``model.*`` options (:class:`StabilityOptions`) of eve
 from gankit.tricks.feature_matching import feature_matching_loss
 from gankit.tricks.history import HistoricalAverage
 from gankit.tricks.minibatch import MinibatchDiscrimination, add_minibatch_discrimination
-from gankit.tricks.noise import add_instance_noise, noise_std
+from gankit.tricks.noise import add_instance_noise
 from gankit.tricks.options import TRICKS, StabilityOptions
 from gankit.tricks.pack import pack, packed_shape
 from gankit.tricks.penalties import gradient_penalty, r1_penalty
@@ -18,5 +18,5 @@ from gankit.tricks.vbn import VirtualBatchNorm, VirtualBatchNormGenerator
 
 __all__ = ["TRICKS", "HistoricalAverage", "MinibatchDiscrimination", "StabilityOptions", "VirtualBatchNorm",
            "VirtualBatchNormGenerator", "add_instance_noise", "add_minibatch_discrimination", "apply_spectral_norm",
-           "feature_matching_loss", "gradient_penalty", "noise_std", "pack", "packed_shape", "r1_penalty",
+           "feature_matching_loss", "gradient_penalty", "pack", "packed_shape", "r1_penalty",
            "unrolled_critic"]

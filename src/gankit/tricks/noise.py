@@ -3,17 +3,13 @@
 Real and generated samples of a low-dimensional support rarely overlap, so an optimal D separates
 them perfectly and gives G no useful gradient. Adding the same Gaussian noise to both makes the
 two distributions overlap; the noise is annealed linearly to zero over the training budget, so the
-model is fitted to the clean data in the end.
+model is fitted to the clean data in the end
+(:func:`gankit.models.schedules.linear_decay`).
 """
 
 from __future__ import annotations
 
 import torch
-
-
-def noise_std(start: float, fraction: float) -> float:
-    """The noise level after ``fraction`` of the budget: ``start`` linearly down to 0."""
-    return start * max(0.0, 1.0 - fraction)
 
 
 def add_instance_noise(x: torch.Tensor, std: float, randn) -> torch.Tensor:
