@@ -107,3 +107,19 @@ def test_a_resumed_run_logs_each_step_once(tmp_path):
     train(config(steps=12, checkpoint_every=4), tmp_path / "run", resume=True, progress=False)
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == list(range(1, 13))
+
+
+def test_a_checkpoint_folder_opens_that_checkpoint_of_its_run(tmp_path, capsys):
+    """`gankit eval RUN/checkpoints/step_N` scores the run as it was at step N, and logs it at N."""
+    import json
+
+    import gankit
+
+    train(config(steps=8, keep_checkpoints=0), tmp_path / "run", progress=False)
+    first = checkpoint_dirs(tmp_path / "run")[0]
+    early, newest = gankit.load(first), gankit.load(tmp_path / "run")
+    assert (early.run_dir, early.step, newest.step) == (tmp_path / "run", 4, 8)
+    assert not torch.equal(early.sample(16, seed=1), newest.sample(16, seed=1))
+    assert main(["eval", str(first), "-n", "200", "--metrics", "modes", "--quiet"]) == 0
+    logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert logged[-1]["step"] == 4 and "modes" in logged[-1]

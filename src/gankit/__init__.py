@@ -4,7 +4,11 @@ __version__ = "0.1.0"
 
 
 def load(run_dir, device: str = "cpu", ema: bool = True):
-    """Open a run directory for sampling: ``gankit.load("runs/dcgan").sample(16)``."""
+    """Open a run directory for sampling: ``gankit.load("runs/dcgan").sample(16)``.
+
+    ``run_dir`` may also be one of the run's ``checkpoints/step_XXXXXXXX`` folders: that checkpoint
+    instead of the newest.
+    """
     from gankit.run import Run  # imported lazily: `import gankit` stays light for the CLI
 
     return Run(run_dir, device=device, ema=ema)

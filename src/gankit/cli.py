@@ -9,6 +9,7 @@ import warnings
 import textwrap
 from pathlib import Path
 
+from gankit.commands.arguments import RUN_DIR_HELP
 from gankit.config import (ConfigError, RunConfig, apply_overrides, closest, load_preset, parse_set_arguments,
                            preset_description, preset_names, read_run_config)
 
@@ -88,7 +89,7 @@ def build_parser() -> Parser:
                                    "(N, H, W, 3) for RGB, float32 (N, D) for toy data; FILE.npz writes a dataset "
                                    "(x = uint8 (N, C, H, W), y = labels) that --data npz:FILE trains on.",
                        epilog=EPILOG_SAMPLE)
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", help=RUN_DIR_HELP)
     p.add_argument("-n", type=int, default=None, help="number of samples (default 64; with --labels and a .png, "
                    "8 per class)")
     p.add_argument("--out", help="FILE.png, FILE.npy or FILE.npz (default RUN_DIR/samples/sample.png)")
@@ -106,7 +107,7 @@ def build_parser() -> Parser:
     p = sub.add_parser("interpolate", help="walk the latent space between random points",
                        description="Rows of samples along straight (linear) and great-circle (spherical) paths "
                                    "between random latents: the lectures' '1 -> 5' figure. A .gif animates them.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", help=RUN_DIR_HELP)
     p.add_argument("--rows", type=int, default=4, help="pairs of endpoints (default 4)")
     p.add_argument("--steps", type=int, default=10, help="samples along each path (default 10)")
     p.add_argument("--out", help="FILE.png or FILE.gif (default RUN_DIR/interpolation.png)")

@@ -32,14 +32,18 @@ class Run:
 
     Parameters
     ----------
-    run_dir : a directory written by ``gankit train``.
+    run_dir : a directory written by ``gankit train``, or one of its ``checkpoints/step_XXXXXXXX``
+        folders to open that checkpoint (to score a run as it was at an earlier step).
     device : where to run the generator.
     ema : use the generator's exponential moving average when the run kept one.
     checkpoint : a specific ``checkpoints/step_XXXXXXXX`` folder; the newest by default.
     """
 
     def __init__(self, run_dir: str | Path, device: str = "cpu", ema: bool = True, checkpoint: str | Path | None = None):
-        self.run_dir = Path(run_dir)
+        run_dir = Path(run_dir)
+        if checkpoint is None and run_dir.parent.name == "checkpoints" and not (run_dir / "config.yaml").exists():
+            run_dir, checkpoint = run_dir.parent.parent, run_dir
+        self.run_dir = run_dir
         self.config, raw = read_run_config(self.run_dir)
         self.data = stream_infos(self.config, raw["resolved"])
         main = next(iter(self.data.values()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from gankit.commands.arguments import RUN_DIR_HELP
 from gankit.config import ConfigError
 
 EPILOG = textwrap.dedent("""\
@@ -21,7 +22,7 @@ def add_parsers(subparsers) -> None:
         description="Columns sweep --code over --range (a categorical code: its values); rows are the values "
                     "of the generator's categorical code (or --rows noise draws when it has none). The noise "
                     "and the other codes are held fixed, so each row shows what the swept code alone changes.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", help=RUN_DIR_HELP)
     p.add_argument("--code", required=True, help="the input to sweep, e.g. c2 (see the error for a list)")
     p.add_argument("--range", nargs=2, type=float, metavar=("LOW", "HIGH"), dest="value_range",
                    help="sweep from LOW to HIGH (default: the code's prior range, e.g. -1 1)")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gankit.commands.arguments import RUN_DIR_HELP
 from gankit.metrics.evaluate import DEFAULT_METRICS
 from gankit.metrics.model_metrics import MODEL_METRICS, evaluate_model, split_metrics
 from gankit.metrics.samples import prepare_for_dataset
@@ -24,7 +25,7 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
         "eval", help="evaluate a run's samples, a .npy of samples, or print reference rows",
         description="Evaluate generated samples.  Give a RUN_DIR, or --samples FILE.npy --data NAME, "
                     "or --reference --data NAME for real-data / noise / one-image reference rows.")
-    p.add_argument("run_dir", nargs="?", help="run directory (config.yaml, checkpoints/)")
+    p.add_argument("run_dir", nargs="?", help=RUN_DIR_HELP)
     p.add_argument("--metrics", default=",".join(DEFAULT_METRICS + MODEL_METRICS),
                    help="comma-separated subset of %(default)s (inapplicable ones are skipped; ssl and codes "
                         "read a run's own networks: sgan's classifier, infogan's categorical code); also cas: "
@@ -118,7 +119,7 @@ def run_eval(args) -> int:
         print(f"gankit eval: {e}", file=sys.stderr)
         return 2
     print(format_table(result))
-    figure = args.nn_figure or (Path(args.run_dir) / "nearest_neighbours.png" if run is not None else None)
+    figure = args.nn_figure or (run.run_dir / "nearest_neighbours.png" if run is not None else None)
     if figure and "nn_ratio" in result:
         from gankit.data import load_dataset
         from gankit.metrics.memorisation import render_neighbours
