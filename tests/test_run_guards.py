@@ -123,3 +123,5 @@ def test_a_checkpoint_folder_opens_that_checkpoint_of_its_run(tmp_path, capsys):
     assert main(["eval", str(first), "-n", "200", "--metrics", "modes", "--quiet"]) == 0
     logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 4 and "modes" in logged[-1]
+    assert main(["eval", str(first.with_name("step_00000005")), "--quiet"]) == 2
+    assert "has no checkpoint step_00000005; it keeps: step_00000004, step_00000008" in capsys.readouterr().err

@@ -53,6 +53,9 @@ class Run:
         self.checkpoint = Path(checkpoint) if checkpoint else ckpt.latest_checkpoint(self.run_dir)
         if self.checkpoint is None:
             raise FileNotFoundError(f"{self.run_dir} has no checkpoint yet; train it first")
+        if not self.checkpoint.is_dir():
+            kept = ", ".join(c.name for c in ckpt.checkpoint_dirs(self.run_dir)) or "none"
+            raise FileNotFoundError(f"{self.run_dir} has no checkpoint {self.checkpoint.name}; it keeps: {kept}")
         self.recipe = build_recipe(self.config, self.data)
         weights = ckpt.load_weights(self.checkpoint)
         ckpt.unpack_recipe(self.recipe, weights, ckpt.load_state(self.checkpoint).get("recipe", {}))
