@@ -92,20 +92,3 @@ def test_supervised_only_baseline_learns_the_labelled_images(tmp_path):
     result = evaluate_model(run, ["ssl"])
     # digits' test set, a 16-unit MLP trained on 50 labels: far above chance (0.1).
     assert result["supervised_accuracy"] > 0.5, result
-
-
-def test_convolutional_discriminator_classifies_images_and_is_checked(tmp_path):
-    from gankit.config import ConfigError
-    from gankit.models.sgan import ConvClassifierD
-
-    D = ConvClassifierD(1, (8, 16), num_classes=10, input_dropout=0.2, dropout=0.5)
-    logits, features = D(torch.randn(5, 1, 28, 28))
-    assert logits.shape == (5, 10) and features.shape == (5, 16)  # the pooled width of the last block
-    cfg = config(4)
-    cfg.options.update(d_body="conv", conv_widths=[8])  # digits: 8x8 -> 4x4, then the valid 3x3
-    train(cfg, tmp_path / "conv", progress=False)
-    assert set(evaluate_model(gankit.load(tmp_path / "conv"), ["ssl"])) == {"ssl_accuracy"}
-    for bad, message in (({"conv_widths": [8, 8]}, "too small for the top 3x3"), ({"d_body": "cnn"}, "use mlp or conv")):
-        cfg.options.update({"d_body": "conv", "conv_widths": [8], **bad})
-        with pytest.raises(ConfigError, match=message):
-            train(cfg, tmp_path / "bad", progress=False)

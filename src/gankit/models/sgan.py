@@ -113,40 +113,6 @@ class ClassifierD(nn.Module):
         return self.head(self.noise(features)), features
 
 
-def normalized_conv(n_in: int, n_out: int, kernel: int, stride: int = 1, padding: int = 0) -> nn.Module:
-    """A weight-normalised convolution (one g per output channel), as in Salimans et al.'s CIFAR-10 model."""
-    return nn.utils.parametrizations.weight_norm(nn.Conv2d(n_in, n_out, kernel, stride, padding))
-
-
-class ConvClassifierD(nn.Module):
-    """images -> (K class logits, pooled features): Salimans et al.'s CIFAR-10 discriminator, narrower.
-
-    Dropout on the input; per width a block of two weight-normalised 3x3 convolutions with leaky
-    ReLU (0.2), the second of stride 2, then dropout; on top a valid 3x3 and two 1x1 convolutions and
-    global average pooling, whose output is what feature matching compares. Their widths are 96 and
-    192 for 32x32 colour images; 32 and 64 keep a step near the MLP's cost on 28x28 images.
-    """
-
-    def __init__(self, channels: int, widths: tuple[int, ...], num_classes: int, input_dropout: float,
-                 dropout: float):
-        super().__init__()
-        layers: list[nn.Module] = [nn.Dropout(input_dropout)]
-        width = channels
-        for out in widths:
-            layers += [normalized_conv(width, out, 3, padding=1), nn.LeakyReLU(0.2),
-                       normalized_conv(out, out, 3, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
-            width = out
-        layers += [normalized_conv(width, width, 3), nn.LeakyReLU(0.2),
-                   normalized_conv(width, width, 1), nn.LeakyReLU(0.2),
-                   normalized_conv(width, width, 1), nn.LeakyReLU(0.2), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.body = nn.Sequential(*layers)
-        self.head = normalized_linear(width, num_classes)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.body(x)
-        return self.head(features), features
-
-
 class SoftplusG(nn.Module):
     """z -> images in [-1, 1]: Linear-BatchNorm-Softplus blocks, then a weight-normalised Linear and Tanh."""
 
@@ -170,8 +136,6 @@ class SGANOptions:
     latent_dim: int = 100
     g_widths: tuple[int, ...] = (500, 500)
     d_widths: tuple[int, ...] = (1000, 500, 250, 250, 250)
-    d_body: str = "mlp"  # mlp: the permutation-invariant MNIST model; conv: the CIFAR-10 model, narrower
-    conv_widths: tuple[int, ...] = (32, 64)  # d_body=conv: the width of each stride-2 block
     input_noise: float = 0.3  # std of the Gaussian noise on D's input (Salimans et al.)
     hidden_noise: float = 0.5  # ... and on its hidden layers
     feature_matching: bool = True  # G's loss: feature matching; false: train.loss on logsumexp(l)
@@ -191,22 +155,9 @@ class SGAN(Recipe):
         super().__init__(options, data, train)
         if not self.num_classes:
             raise ConfigError(f"sgan needs a labelled dataset (classes); {next(iter(data))} has none")
-        if options.d_body == "mlp":
-            features = int(torch.tensor(self.data_shape).prod())
-            self.nets["D"] = ClassifierD(features, tuple(options.d_widths), self.num_classes, options.input_noise,
-                                         options.hidden_noise)
-        elif options.d_body == "conv":
-            if len(self.data_shape) != 3:
-                raise ConfigError(f"model.d_body=conv needs images; {next(iter(data))} is point data (use mlp)")
-            top = self.data_shape[1] // 2 ** len(options.conv_widths)  # the side its valid 3x3 convolution reads
-            if top < 3:
-                raise ConfigError(f"model.conv_widths={list(options.conv_widths)} halves {self.data_shape[1]}x"
-                                  f"{self.data_shape[2]} images to {top}x{top}, too small for the top 3x3 "
-                                  "convolution; give fewer widths")
-            self.nets["D"] = ConvClassifierD(self.data_shape[0], tuple(options.conv_widths), self.num_classes,
-                                             input_dropout=0.2, dropout=0.5)
-        else:
-            raise ConfigError(f"model.d_body={options.d_body!r}: use mlp or conv")
+        features = int(torch.tensor(self.data_shape).prod())
+        self.nets["D"] = ClassifierD(features, tuple(options.d_widths), self.num_classes, options.input_noise,
+                                     options.hidden_noise)
         self.nets["G"] = SoftplusG(options.latent_dim, tuple(options.g_widths), self.data_shape)
 
     @classmethod
