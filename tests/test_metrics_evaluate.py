@@ -105,6 +105,7 @@ def test_cli_eval_run_dir_samples_with_labels_and_appends(monkeypatch, tmp_path)
 
     class FakeRun:
         data_name, num_classes, conditional = "digits", 10, True
+        run_dir = tmp_path
         appended = []
 
         truncations = []
