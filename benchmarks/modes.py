@@ -178,7 +178,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("--data", default="ring8,grid25", help="comma-separated: ring8, grid25, stacked-mnist")
-    p.add_argument("--rows", default=None, help="comma-separated row names (default: all of the dataset's)")
+    p.add_argument("--rows", default=None, help="comma-separated row names, or their part before the bracket "
+                   "(e.g. \"Unrolled 5,WGAN-GP\"; default: all of the dataset's)")
     p.add_argument("--presets", default=None, help="comma-separated presets (ring8-best, grid25-best, "
                    "stacked-mnist-best) to train with their own budgets instead of the rows")
     p.add_argument("--seeds", default="0,1,2")
@@ -202,11 +203,14 @@ def main(argv=None) -> int:
     for data in datasets:
         if data not in ROWS:
             p.error(f"unknown --data {data!r}; choose from {', '.join(ROWS)}")
-    wanted = None if args.rows is None else [r.strip() for r in args.rows.split(",")]
+    wanted = None if args.rows is None else [r.strip() for r in args.rows.split(",") if r.strip()]
+    names = [row for data in datasets for row in ROWS[data]]
+    unknown = [w for w in wanted or () if not any(matches(row, w) for row in names)]
+    if unknown:  # a name that matches nothing is an error, not a row silently left out
+        p.error(f"--rows: no row is named {', '.join(map(repr, unknown))}; the rows: {'; '.join(dict.fromkeys(names))} "
+                "(a name up to its bracket also picks a row, e.g. WGAN-GP)")
     jobs = [(data, row, options, int(seed), args.steps) for data in datasets for row, options in ROWS[data].items()
-            if wanted is None or row in wanted for seed in args.seeds.split(",")]
-    if not jobs:
-        p.error(f"no rows match --rows {args.rows!r}")
+            if wanted is None or any(matches(row, w) for w in wanted) for seed in args.seeds.split(",")]
     started = datetime.datetime.now(datetime.timezone.utc)
     print(f"# {started:%Y-%m-%d %H:%M} UTC, {cpu_model()}, {len(jobs)} runs, {args.workers} workers", flush=True)
     results = run_all(run_one, jobs, args)
@@ -215,6 +219,12 @@ def main(argv=None) -> int:
     for data in datasets:
         print(f"### {data}: {args.steps} steps, seeds {args.seeds}\n\n{table(data, results)}\n")
     return 0
+
+
+def matches(row: str, name: str) -> bool:
+    """Whether ``--rows`` item ``name`` picks ``row``: its whole name, or the part before its bracket
+    (row names such as "WGAN-GP (lambda=10, k=1)" hold commas, which separate the items)."""
+    return name in (row, row.split(" (")[0])
 
 
 def run_all(fn, jobs, args) -> list[dict]:
