@@ -2,7 +2,8 @@
 
 For every checkpoint of every run named, three things are measured on un-augmented images:
 
-* FID of ``-n`` samples against the dataset's training split (gankit's features, as `gankit eval`);
+* FID of ``-n`` samples of the raw generator (not its EMA) against the dataset's training split
+  (gankit's features, as `gankit eval`);
 * D's mean logit on ``-n`` training images and on as many held-out test images: the difference
   (train minus test) is the overfitting that Karras et al. 2020 (ADA, Fig. 1b) plot, D learning the
   training images themselves instead of what makes an image real;
