@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from machine import cpu_model  # noqa: E402
 
+from gankit.config import read_run_config  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
 from gankit.metrics.evaluate import evaluate  # noqa: E402
 from gankit.run import Run  # noqa: E402
@@ -65,7 +66,7 @@ def measure_checkpoint(run_dir: Path, checkpoint: Path, train: torch.Tensor, tes
 
 def measure(groups: dict[str, list[Path]], n: int, out_json: Path | None) -> list[dict]:
     rows = []
-    data = {Run(runs[0], ema=False).data_name for runs in groups.values()}
+    data = {read_run_config(run)[0].data.name for runs in groups.values() for run in runs}
     if len(data) != 1:
         raise SystemExit(f"the runs train on different datasets ({', '.join(sorted(data))}); compare one at a time")
     data_name = data.pop()
@@ -166,7 +167,6 @@ def main(argv=None) -> None:
     if args.table:
         rows = [json.loads(line) for line in args.table.read_text().splitlines() if line.strip()]
     elif args.groups:
-        torch.set_grad_enabled(False)
         rows = measure(parse_groups(args.groups), args.n, args.json)
     else:
         p.error("name the runs (LABEL=RUN,...) or a saved --table")
