@@ -143,7 +143,7 @@ def test_code_accuracy_on_a_run(run_dir):
     assert sorted(int(p.split("->")[1]) for p in result["code_matching"].split()) == list(range(10))
 
 
-def test_code_accuracy_draws_at_the_truncation_asked(run_dir):
+def test_code_accuracy_draws_at_the_truncation_asked(run_dir, monkeypatch):
     """`gankit eval --truncation` reaches the samples the codes metric draws itself."""
     from gankit.metrics.codes import code_accuracy
 
@@ -154,3 +154,11 @@ def test_code_accuracy_draws_at_the_truncation_asked(run_dir):
     code_accuracy(run, n=50)
     code_accuracy(run, n=50, truncation=0.0)
     assert asked == [None, 0.0]
+    # ...and the command passes its --truncation down to the metric.
+    import gankit.metrics.codes as codes
+
+    passed = []
+    monkeypatch.setattr(codes, "code_accuracy", lambda run, n, truncation=None: passed.append(truncation) or
+                        {"code_accuracy": 0.0, "code_matching": ""})
+    assert main(["eval", str(run_dir), "--metrics", "codes", "-n", "20", "--truncation", "0.5", "--quiet"]) == 0
+    assert passed == [0.5]
