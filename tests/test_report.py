@@ -67,6 +67,26 @@ def test_evaluation_beside_the_reference(runs, tmp_path):
         assert words in table
 
 
+def test_evaluations_of_several_checkpoints_are_plotted_and_the_newest_is_the_runs(runs, tmp_path):
+    """`gankit eval RUN/checkpoints/step_N` may score an earlier checkpoint after the final one: the
+    table still shows the newest checkpoint's scores, and the scores over the steps are a figure."""
+    cond = shutil.copytree(runs[1], tmp_path / "cond")
+
+    def write(row):
+        with open(cond / "metrics.jsonl", "a") as f:
+            f.write(json.dumps({"eval": True, **row}) + "\n")
+
+    write({"step": 40, "fid": 111.0, "cond_accuracy": 0.5})
+    page = write_report([cond], tmp_path / "one.html", generate=False).read_text()
+    assert "Evaluation over training" not in page  # one checkpoint evaluated: nothing to plot
+    write({"step": 20, "fid": 222.0, "cond_accuracy": 0.25})
+    write({"step": 20, "fid": 333.0, "truncation": 0.5})
+    page = write_report([cond], tmp_path / "two.html", generate=False).read_text()
+    table = page[page.index("<h3>Evaluation</h3>"):]
+    assert "this run (step 40)" in table and "111.00" in table and "222.00" not in table
+    assert "<h3>Evaluation over training</h3>" in page
+
+
 def test_a_generator_that_cannot_load_is_a_note(runs, tmp_path, monkeypatch):
     import gankit.run
 

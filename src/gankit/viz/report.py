@@ -65,10 +65,14 @@ class RunPage:
 
     @property
     def latest_eval(self) -> dict:
-        """The newest evaluation row without its bookkeeping keys ({} when never evaluated)."""
+        """The evaluation of the newest checkpoint evaluated, without its bookkeeping keys ({} when never
+        evaluated): the last row logged at the highest step, since ``gankit eval RUN/checkpoints/step_N``
+        may score an earlier checkpoint after the final one."""
         if not self.eval_rows:
             return {}
-        return {k: v for k, v in self.eval_rows[-1].items() if k not in ("eval",)}
+        newest = max(r.get("step", 0) for r in self.eval_rows)
+        row = [r for r in self.eval_rows if r.get("step", 0) == newest][-1]
+        return {k: v for k, v in row.items() if k not in ("eval",)}
 
 
 def sample_frames(run_dir: Path, limit: int = MAX_FRAMES) -> list[tuple[int, bytes]]:
@@ -235,6 +239,40 @@ def curves_figure(rows_by_run: dict[str, list[dict]]) -> bytes | None:
     return figure_bytes(fig)
 
 
+def eval_curves_figure(eval_rows: list[dict], max_panels: int = 8) -> bytes | None:
+    """Each evaluated metric against the step of the checkpoint scored, when checkpoints of two or more
+    steps were evaluated (``for c in RUN/checkpoints/step_*; do gankit eval $c; done``). Rows drawn
+    at a truncation are a series of their own; a step evaluated twice shows its last value."""
+    if len({r.get("step", 0) for r in eval_rows}) < 2:
+        return None
+    series: dict[tuple[str, object], dict[int, float]] = {}
+    for r in eval_rows:
+        for key, value in r.items():
+            if key not in NOT_CURVES | {"truncation"} and isinstance(value, (int, float)) \
+                    and not isinstance(value, bool) and not key.endswith("_std"):
+                series.setdefault((key, r.get("truncation")), {})[r.get("step", 0)] = value
+    metrics = list(dict.fromkeys(key for key, _ in series))[:max_panels]
+    if not metrics:
+        return None
+    columns = min(4, len(metrics))
+    rows = -(-len(metrics) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.8 * rows), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        for (key, psi), points in series.items():
+            if key == metric:
+                steps = sorted(points)
+                ax.plot(steps, [points[s] for s in steps], "o-", ms=3,
+                        label="full prior" if psi is None else f"truncation {psi}")
+        ax.set_title(metric, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        if len([k for k, _ in series if k == metric]) > 1:
+            ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return figure_bytes(fig)
+
+
 # --- HTML --------------------------------------------------------------------------------------------
 def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -313,6 +351,9 @@ def run_section(page: RunPage, index: int) -> str:
         parts.append(f"<h3>{html.escape(figure.title[:1].upper() + figure.title[1:])}</h3>"
                      + img(figure.png, figure.title, "figure") + f'<p class="note">{html.escape(figure.note)}</p>')
     parts.append("<h3>Evaluation</h3>" + eval_block(page))
+    over_training = eval_curves_figure(page.eval_rows)
+    if over_training:
+        parts.append("<h3>Evaluation over training</h3>" + img(over_training, "evaluation over training", "figure"))
     parts.append(f"<details><summary>Configuration</summary><pre>{html.escape(page.config_text)}</pre></details>")
     parts.append("</section>")
     return "\n".join(parts)
