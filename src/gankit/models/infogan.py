@@ -25,7 +25,7 @@ deconv to the image, Tanh. The learning rates are the paper's (D 2e-4, G 1e-3).
 
 With ``model.categories=0 model.continuous=0`` there are no codes and no Q head: a plain GAN with
 these networks and learning rates, which is the ``demo`` preset. At the demo's budget it beats
-gankit's DCGAN by far (MNIST-5k, 4 minutes on 2 cores: FID 3.2 against 19.4; Fashion-MNIST,
+gankit's DCGAN by far (MNIST-5k, 4 minutes on 2 cores: FID 3.1-3.7 against 19.4; Fashion-MNIST,
 10 minutes: 2.0 against 8.5; one seed each, benchmarks/RESULTS.md).
 """
 
