@@ -37,7 +37,7 @@ from gankit.data import load_dataset  # noqa: E402
 from gankit.metrics.evaluate import evaluate  # noqa: E402
 from gankit.run import Run  # noqa: E402
 from gankit.train import checkpoint as ckpt  # noqa: E402
-from gankit.viz.grid import to_uint8  # noqa: E402
+from gankit.viz.grid import from_uint8, to_uint8  # noqa: E402
 from gankit.viz.plots import plt, read_metrics  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def real_images(data: str, split: str, n: int, seed: int = 0) -> torch.Tensor:
     """``n`` images of a split (all when it has fewer), a fixed random subset, in [-1, 1]."""
     x = load_dataset(data, split=split, store="memory").x
     pick = np.sort(np.random.default_rng(seed).permutation(len(x))[:n])
-    return torch.from_numpy(np.asarray(x[pick], dtype=np.float32) / 127.5 - 1.0)
+    return from_uint8(x[pick])
 
 
 @torch.no_grad()

@@ -81,7 +81,6 @@ def test_infogan_resumes_exactly(tmp_path, run_dir):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-
 def test_without_codes_it_is_a_plain_gan_with_no_q_head(tmp_path):
     """The demo preset's model: no codes, so nothing for Q to read and no information term."""
     cfg = config(2)
@@ -92,6 +91,7 @@ def test_without_codes_it_is_a_plain_gan_with_no_q_head(tmp_path):
     run = gankit.load(tmp_path / "plain")
     assert [spec.name for spec in run.input_specs] == ["z"]
     assert run.sample_array(3).shape == (3, 1, 8, 8)
+
 
 def test_code_reaches_the_generator(run_dir):
     run = gankit.load(run_dir)

@@ -110,7 +110,7 @@ def run_translate(args) -> int:
     import torch
     from PIL import Image
 
-    from gankit.viz.grid import to_uint8
+    from gankit.viz.grid import from_uint8, to_uint8
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -120,7 +120,7 @@ def run_translate(args) -> int:
     used: set[str] = set()
     with torch.no_grad():
         for path, (image, notices) in zip(files, prepared):
-            x = torch.from_numpy(image[None]).float().div(127.5).sub(1.0).to(run.device)
+            x = from_uint8(image[None]).to(run.device)
             y = to_uint8(net(x).float().cpu())[0]
             stem = path.stem
             while stem in used:  # two inputs of one name (from two folders): keep both

@@ -4,13 +4,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from gankit.viz.grid import from_uint8
+
 
 @torch.no_grad()
 def classifier_accuracy(classify, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> float:
     """Accuracy of ``classify`` (float images in [-1, 1] -> class logits) on uint8 images ``x``."""
     correct = 0
     for i in range(0, len(x), batch_size):
-        batch = torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size])).float().div_(127.5).sub_(1.0)
+        batch = from_uint8(x[i:i + batch_size])
         correct += int((classify(batch).argmax(1).numpy() == y[i:i + batch_size]).sum())
     return correct / len(x)
 

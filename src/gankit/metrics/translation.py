@@ -23,7 +23,7 @@ import torch
 from gankit.data import load_dataset
 from gankit.data.imageset import convert_images
 from gankit.data.paired import INPUT
-from gankit.viz.grid import to_uint8
+from gankit.viz.grid import from_uint8, to_uint8
 
 from .cache import cached
 from .fid import fid_from_features
@@ -49,7 +49,7 @@ def translate(run, images: np.ndarray, direction: str = "AtoB", batch_size: int 
     net.eval()
     out = []
     for i in range(0, len(images), batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size])).float().div(127.5).sub(1.0)
+        x = from_uint8(images[i:i + batch_size])
         out.append(to_uint8(net(x.to(run.device)).float().cpu()))
     return np.concatenate(out)
 

@@ -18,6 +18,7 @@ from gankit.data.imageset import convert_images
 from gankit.data.paired import INPUT, load_domain
 from gankit.models.inputs import Input
 from gankit.models.recipe import Recipe
+from gankit.viz.grid import from_uint8
 
 GRID_PAIRS = 16
 PAIRS_PER_ROW = 4
@@ -89,7 +90,7 @@ class TranslationRecipe(Recipe):
 
         def tensor(x, c):
             x = convert_images(x[:GRID_PAIRS], channels=c) if x.shape[1] != c else x[:GRID_PAIRS]
-            return torch.from_numpy(x).float().div(127.5).sub(1.0).to(device)
+            return from_uint8(x).to(device)
 
         return tensor(a, self.input_shape[0]), None if b is None else tensor(b, channels)
 

@@ -19,6 +19,11 @@ def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
     return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
+def from_uint8(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> float32 tensor in [-1, 1], the networks' range (the inverse of :func:`to_uint8`)."""
+    return torch.from_numpy(np.ascontiguousarray(images)).float().div(127.5).sub(1.0)
+
+
 def grid_array(images: torch.Tensor | np.ndarray, nrow: int | None = None, padding: int = 2,
                pad_value: int = 255) -> np.ndarray:
     """Tile (N, C, H, W) images into one (H', W') or (H', W', 3) uint8 array, ``nrow`` per row."""
