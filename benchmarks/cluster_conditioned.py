@@ -32,8 +32,8 @@ def cluster(args) -> None:
     start = time.perf_counter()
     kmeans = MiniBatchKMeans(args.k, random_state=args.seed, batch_size=4096, n_init=3)
     y = kmeans.fit(x.reshape(len(x), -1).astype(np.float32) / 255).labels_.astype(np.int64)
-    print(f"{args.k} clusters of {len(x)} images in {time.perf_counter() - start:.1f} s; "
-          f"sizes {np.bincount(y, minlength=args.k).min()}-{np.bincount(y, minlength=args.k).max()}")
+    sizes = np.bincount(y, minlength=args.k)
+    print(f"{args.k} clusters of {len(x)} images in {time.perf_counter() - start:.1f} s; sizes {sizes.min()}-{sizes.max()}")
     if data.y is not None:  # how class-like the clusters are, for the table only
         counts = np.zeros((args.k, int(np.max(data.y)) + 1))
         np.add.at(counts, (y, np.asarray(data.y)), 1)

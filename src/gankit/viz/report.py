@@ -246,9 +246,10 @@ def eval_curves_figure(eval_rows: list[dict], max_panels: int = 8) -> bytes | No
     if len({r.get("step", 0) for r in eval_rows}) < 2:
         return None
     series: dict[tuple[str, object], dict[int, float]] = {}
+    not_metrics = NOT_CURVES | {"truncation"}
     for r in eval_rows:
         for key, value in r.items():
-            if key not in NOT_CURVES | {"truncation"} and isinstance(value, (int, float)) \
+            if key not in not_metrics and isinstance(value, (int, float)) \
                     and not isinstance(value, bool) and not key.endswith("_std"):
                 series.setdefault((key, r.get("truncation")), {})[r.get("step", 0)] = value
     metrics = list(dict.fromkeys(key for key, _ in series))[:max_panels]
