@@ -1,4 +1,4 @@
-"""Sample quality of gan, dcgan and lsgan on Fashion-MNIST for a fixed, stated training budget.
+r"""Sample quality of gan, dcgan and lsgan on Fashion-MNIST for a fixed, stated training budget.
 
 Each model is trained with the public CLI (the commands are printed and written to the results),
 then judged by `gankit eval` on 10,000 samples: FID, KID, precision/recall, density/coverage,
@@ -7,6 +7,12 @@ listed beside the rows of Goodfellow et al. (2014), Table 1, which used full MNI
 
     python benchmarks/quality.py                       # 5 minutes per model on this machine
     python benchmarks/quality.py --minutes 10 --write benchmarks/RESULTS.md
+
+A row can also be any `gankit train` configuration, under a label of its own, and every row can be
+trained with several seeds (the table then adds the mean and standard deviation over them):
+
+    python benchmarks/quality.py --minutes 10 --models dcgan --seeds 0,1,2 --skip-parzen \
+        --run "fc-nets=infogan --set model.categories=0 --set model.continuous=0"
 """
 
 from __future__ import annotations
@@ -20,7 +26,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import cpu_model  # noqa: E402
 
 # Goodfellow et al. 2014, Table 1 (Parzen window log-likelihood, MNIST test set, nats).
 PAPER_ROWS = [("DBN (Bengio et al. 2013)", "138 ± 2"), ("Stacked CAE (Bengio et al. 2013)", "121 ± 1.6"),
@@ -35,37 +46,77 @@ def gankit(*args: str) -> str:
     return "gankit " + shlex.join(args)
 
 
-def train_and_eval(model: str, data: str, minutes: float, seed: int, out: Path, n: int, metrics: str) -> dict:
-    run = out / f"{model}-{data}"
+def train_and_eval(label: str, train_args: list[str], data: str, minutes: float, seed: int, out: Path, n: int,
+                   metrics: str) -> dict:
+    """Train `gankit train TRAIN_ARGS` (unless its run exists) and evaluate it; the row's results."""
+    run = out / f"{label}-{data}-s{seed}"
     commands = []
     if not (run / "checkpoints").exists():
-        commands.append(gankit("train", model, "--data", data, "--minutes", f"{minutes:g}", "--seed", str(seed),
+        commands.append(gankit("train", *train_args, "--data", data, "--minutes", f"{minutes:g}", "--seed", str(seed),
                                "--out", str(run), "--no-progress"))
     result_file = run / "eval.json"
     commands.append(gankit("eval", str(run), "-n", str(n), "--metrics", metrics, "--json", str(result_file),
                            "--quiet"))
     result = json.loads(result_file.read_text())
     steps = max((json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()), default=0)
-    return {"model": model, "data": data, "steps": steps, "commands": commands, **result}
+    return {"model": label, "seed": seed, "data": data, "steps": steps, "commands": commands, **result}
+
+
+def parse_runs(models: str, runs: list[str]) -> list[tuple[str, list[str]]]:
+    """(label, `gankit train` arguments) for each --models name and each --run LABEL=ARGS."""
+    rows = [(m, [m]) for m in models.split(",") if m]
+    for spec in runs:
+        label, sep, args = spec.partition("=")
+        if not sep or not label or not args.strip() or "/" in label:
+            raise SystemExit(f"--run {spec!r}: expected LABEL=ARGS, e.g. 'fc-nets=infogan --set model.continuous=0'")
+        rows.append((label, shlex.split(args)))
+    labels = [label for label, _ in rows]
+    if len(set(labels)) < len(labels):
+        raise SystemExit(f"row labels must differ, got {labels}")
+    return rows
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """Mean and standard deviation (ddof 0) of every column over each label's seeds."""
+    out = []
+    for label in dict.fromkeys(r["model"] for r in rows):
+        group = [r for r in rows if r["model"] == label]
+        row = {"model": label, "seeds": ",".join(str(r["seed"]) for r in group),
+               "steps": round(sum(r["steps"] for r in group) / len(group))}
+        for c in COLUMNS:
+            values = [r[c] for r in group if r.get(c) is not None]
+            if values:
+                row[c] = (float(np.mean(values)), float(np.std(values)))
+        out.append(row)
+    return out
 
 
 def fmt(value) -> str:
     if value is None:
         return "-"
+    if isinstance(value, tuple):
+        return f"{value[0]:.3g} ± {value[1]:.2g}"
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def markdown(rows: list[dict], reference: dict, parzen: dict | None, args) -> str:
     lines = [f"## Quality (Fashion-MNIST, {args.minutes:g} minutes of training per model)", "",
              f"Measured {datetime.date.today()} on {platform.node() or 'this machine'}: "
-             f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}, seed {args.seed}, "
+             f"{cpu_model()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}, "
+             f"seeds {args.seeds}, "
              f"{args.n} samples per evaluation. Features: gankit's Fashion-MNIST classifier "
              "(`src/gankit/metrics/weights/fashion-mnist.json`), so FID here is not comparable with Inception FIDs.",
-             "", "| model | steps | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 2) + "|"]
+             "", "| model | seed | steps | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 3) + "|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['steps']} | " + " | ".join(fmt(r.get(c)) for c in COLUMNS) + " |")
+        lines.append(f"| {r['model']} | {r['seed']} | {r['steps']} | " + " | ".join(fmt(r.get(c)) for c in COLUMNS)
+                     + " |")
     for name, r in reference.items():
-        lines.append(f"| *{name}* | - | " + " | ".join(fmt(r.get(c)) for c in COLUMNS) + " |")
+        lines.append(f"| *{name}* | - | - | " + " | ".join(fmt(r.get(c)) for c in COLUMNS) + " |")
+    if len(args.seeds.split(",")) > 1:
+        lines += ["", "Mean ± standard deviation over the seeds:", "",
+                  "| model | seeds | mean steps | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 3) + "|"]
+        lines += [f"| {r['model']} | {r['seeds']} | {r['steps']} | " + " | ".join(fmt(r.get(c)) for c in COLUMNS)
+                  + " |" for r in summary(rows)]
     lines += ["", "Commands:", "", "```"] + [c for r in rows for c in r["commands"]]
     lines += [f"gankit eval --reference --data fashion-mnist -n {args.n}", "```", ""]
     if parzen:
@@ -83,9 +134,9 @@ def markdown(rows: list[dict], reference: dict, parzen: dict | None, args) -> st
 
 
 def write_section(path: Path, text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, leaving other sections alone."""
+    """Replace the section of RESULTS.md with this text's heading (its budget), leaving the others alone."""
     old = path.read_text() if path.exists() else "# Benchmark results\n\n"
-    start = old.find("## Quality")
+    start = old.find(text.splitlines()[0] + "\n")
     if start >= 0:
         end = old.find("\n## ", start + 1)
         old = old[:start] + (old[end + 1:] if end >= 0 else "")
@@ -95,22 +146,29 @@ def write_section(path: Path, text: str) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--minutes", type=float, default=5.0, help="training budget per model (default 5)")
-    p.add_argument("--models", default="gan,dcgan,lsgan")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models", default="gan,dcgan,lsgan", help="comma-separated models trained with their defaults")
+    p.add_argument("--run", action="append", default=[], metavar="LABEL=ARGS",
+                   help="one more row: `gankit train ARGS` under LABEL (repeatable); ARGS name the model and options, "
+                        "e.g. 'fc-nets=infogan --set model.categories=0 --set model.continuous=0'")
+    p.add_argument("--seeds", default="0", help="comma-separated seeds; every row is trained with each (default 0)")
     p.add_argument("-n", type=int, default=10_000, dest="n")
     p.add_argument("--out", type=Path, default=Path("runs/quality"))
     p.add_argument("--skip-parzen", action="store_true", help="skip the MNIST-5k Parzen row")
     p.add_argument("--write", type=Path, help="replace the Quality section of this markdown file")
     args = p.parse_args()
+    runs = parse_runs(args.models, args.run)
+    seeds = [int(s) for s in args.seeds.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = [train_and_eval(m, "fashion-mnist", args.minutes, args.seed, args.out, args.n,
-                           "fid,kid,pr,dc,score,parzen") for m in args.models.split(",")]
+    # Seed by seed, so that an interrupted benchmark leaves every row with its first seeds.
+    rows = [train_and_eval(label, train_args, "fashion-mnist", args.minutes, seed, args.out, args.n,
+                           "fid,kid,pr,dc,score,parzen") for seed in seeds for label, train_args in runs]
+    rows.sort(key=lambda r: [label for label, _ in runs].index(r["model"]))
     ref_file = args.out / "reference.json"
     gankit("eval", "--reference", "--data", "fashion-mnist", "-n", str(args.n), "--metrics", "fid,kid,pr,dc,score,parzen",
            "--json", str(ref_file), "--quiet")
     reference = json.loads(ref_file.read_text())
-    parzen = None if args.skip_parzen else train_and_eval("dcgan", "mnist-5k", args.minutes, args.seed, args.out,
-                                                           args.n, "parzen")
+    parzen = None if args.skip_parzen else train_and_eval("dcgan", ["dcgan"], "mnist-5k", args.minutes, seeds[0],
+                                                           args.out, args.n, "parzen")
     text = markdown(rows, reference, parzen, args)
     print(text)
     if args.write:

@@ -127,9 +127,9 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("demo", help="train a GAN on MNIST digits for a few minutes and show the results",
-                       description="Trains the `demo` preset (a plain GAN with InfoGAN's MNIST networks, no codes, on "
-                                   "full MNIST when present, else the offline MNIST-5k subset) and prints where the "
-                                   "sample grid, loss plot and checkpoint are.")
+                       description="Trains the `demo` preset (a plain GAN with InfoGAN's MNIST networks, no codes, and an "
+                                   "EMA of G, on full MNIST when present, else the offline MNIST-5k subset) and prints "
+                                   "where the sample grid, loss plot and checkpoint are.")
     p.add_argument("--minutes", type=float, help="training time (default: the preset's)")
     p.add_argument("--out", help="run directory (default: the first free runs/demo, runs/demo-2, ...)")
     p.add_argument("--no-progress", action="store_true")

@@ -14,6 +14,7 @@ class DCGANOptions(StabilityOptions):
     latent_dim: int = 100
     g_base: int = 64  # G channels before the output layer; doubled at each coarser scale
     d_base: int = 64  # D channels after the input layer; doubled at each coarser scale
+    fc: int = 0  # width of a fully connected hidden layer in G and in D (InfoGAN's MNIST networks: 1024); 0 = none
 
 
 class DCGAN(AdversarialRecipe):
@@ -24,8 +25,8 @@ class DCGAN(AdversarialRecipe):
     def __init__(self, options: DCGANOptions, data, train):
         super().__init__(options, data, train)
         channels, size = self.square_images()
-        self.nets["G"] = DCGANGenerator(options.latent_dim, channels, size, options.g_base)
-        self.nets["D"] = DCGANDiscriminator(self.discriminator_shape[0], size, options.d_base)
+        self.nets["G"] = DCGANGenerator(options.latent_dim, channels, size, options.g_base, options.fc)
+        self.nets["D"] = DCGANDiscriminator(self.discriminator_shape[0], size, options.d_base, options.fc)
         self.stabilise()
 
 

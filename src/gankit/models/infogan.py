@@ -24,9 +24,10 @@ LeakyReLU) -> the code parameters for Q; G FC 1024 -> FC 7x7x128 (BatchNorm, ReL
 deconv to the image, Tanh. The learning rates are the paper's (D 2e-4, G 1e-3).
 
 With ``model.categories=0 model.continuous=0`` there are no codes and no Q head: a plain GAN with
-these networks and learning rates, which is the ``demo`` preset. At the demo's budget it beats
-gankit's DCGAN by far (MNIST-5k, 4 minutes on 2 cores: FID 3.1-3.7 against 19.4; Fashion-MNIST,
-10 minutes: 2.0 against 8.5; one seed each, benchmarks/RESULTS.md).
+these networks and learning rates, which the ``demo`` preset trains (with an EMA of G). At the
+demo's budget it beats gankit's DCGAN by far (MNIST-5k, 4 minutes on 2 cores: FID 3.1-3.7 against
+19.4, 2.6-3.5 with the EMA; Fashion-MNIST, 10 minutes: 2.0 against 8.5; benchmarks/RESULTS.md).
+``dcgan`` with ``model.fc=1024`` builds nearly the same networks (LeakyReLU 0.2, its latent size).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from torch import nn
 from gankit.losses import get_loss
 from gankit.models.inputs import Input
 from gankit.models.recipe import GRID_COLUMNS, Phase, Recipe, Step
-from gankit.nn.dcgan import init_weights, layout, upsampling_layers
+from gankit.nn.dcgan import DCGANGenerator, downsampling_layers, fully_connected, init_weights, layout
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -72,18 +73,12 @@ class InfoGANDiscriminator(nn.Module):
     def __init__(self, channels: int, size: int, q_outputs: int, fc: int = 1024, base: int = 64):
         super().__init__()
         start, m = layout(size)
-        layers: list[nn.Module] = [nn.Conv2d(channels, base, 4, 2, 1), nn.LeakyReLU(0.1, True)]
-        width = base
-        for _ in range(m - 1):
-            layers += [nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width),
-                       nn.LeakyReLU(0.1, True)]
-            width *= 2
-        layers += [nn.Flatten(), nn.Linear(width * start * start, fc, bias=False), nn.BatchNorm1d(fc),
-                   nn.LeakyReLU(0.1, True)]
-        self.body = nn.Sequential(*layers)
+        layers, width = downsampling_layers(channels, base, m, slope=0.1)
+        self.body = nn.Sequential(*layers, nn.Flatten(),
+                                  *fully_connected(width * start * start, fc, nn.LeakyReLU(0.1, True)))
         self.d_head = nn.Linear(fc, 1)
         # Without codes there is nothing for Q to read: no head (the networks alone are a plain GAN).
-        self.q_head = nn.Sequential(nn.Linear(fc, 128, bias=False), nn.BatchNorm1d(128), nn.LeakyReLU(0.1, True),
+        self.q_head = nn.Sequential(*fully_connected(fc, 128, nn.LeakyReLU(0.1, True)),
                                     nn.Linear(128, q_outputs)) if q_outputs else None
         init_weights(self)
 
@@ -91,24 +86,6 @@ class InfoGANDiscriminator(nn.Module):
         h = self.body(x)
         q = self.q_head(h) if self.q_head is not None else h.new_zeros(len(h), 0)
         return self.d_head(h).squeeze(1), q
-
-
-class InfoGANGenerator(nn.Module):
-    """(N, inputs) -> images (N, channels, size, size) in [-1, 1]."""
-
-    def __init__(self, in_features: int, channels: int, size: int, fc: int = 1024, base: int = 64):
-        super().__init__()
-        start, m = layout(size)
-        width = base * 2 ** (m - 1)
-        self.start, self.width = start, width
-        self.fc = nn.Sequential(nn.Linear(in_features, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU(True),
-                                nn.Linear(fc, width * start * start, bias=False),
-                                nn.BatchNorm1d(width * start * start), nn.ReLU(True))
-        self.conv = nn.Sequential(*upsampling_layers(width, channels, m))
-        init_weights(self)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(self.fc(x).view(len(x), self.width, self.start, self.start))
 
 
 @dataclass
@@ -138,7 +115,7 @@ class InfoGAN(Recipe):
         channels, size = self.square_images()
         in_features = options.latent_dim + options.categories + options.continuous
         q_outputs = options.categories + (2 if options.learn_std else 1) * options.continuous
-        self.nets["G"] = InfoGANGenerator(in_features, channels, size, options.fc, options.base)
+        self.nets["G"] = DCGANGenerator(in_features, channels, size, options.base, options.fc)
         self.nets["D"] = InfoGANDiscriminator(channels, size, q_outputs, options.fc, options.base)
 
     def inputs(self):
