@@ -112,10 +112,10 @@ def test_preset_with_explicit_overrides(tmp_path):
     out = tmp_path / "demo"
     # The demo preset trains for minutes; an explicit --steps replaces its whole budget.
     assert main(["train", "--preset", "demo", "--data", "digits", "--steps", "2", "--out", str(out), "--no-progress",
-                 "--set", "model.fc=16", "--set", "model.base=8"]) == 0
+                 "--set", "model.fc=16", "--set", "model.g_base=8", "--set", "model.d_base=8"]) == 0
     config = yaml.safe_load((out / "config.yaml").read_text())
-    assert config["model"] == "infogan" and config["data"]["name"] == "digits"
-    assert config["options"]["categories"] == 0 and config["options"]["continuous"] == 0  # the preset's options
+    assert config["model"] == "dcgan" and config["data"]["name"] == "digits"
+    assert config["options"]["fc"] == 16 and config["train"]["ema"] == 0.999  # overridden / the preset's own
     assert config["train"]["steps"] == 2 and config["train"]["minutes"] is None
 
 

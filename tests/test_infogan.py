@@ -82,7 +82,7 @@ def test_infogan_resumes_exactly(tmp_path, run_dir):
 
 
 def test_without_codes_it_is_a_plain_gan_with_no_q_head(tmp_path):
-    """The demo preset's model: no codes, so nothing for Q to read and no information term."""
+    """No codes: nothing for Q to read and no information term, a plain GAN with InfoGAN's networks."""
     cfg = config(2)
     cfg.options.update(categories=0, continuous=0)
     train(cfg, tmp_path / "plain", progress=False)

@@ -127,8 +127,8 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("demo", help="train a GAN on MNIST digits for a few minutes and show the results",
-                       description="Trains the `demo` preset (a plain GAN with InfoGAN's MNIST networks, no codes, and an "
-                                   "EMA of G, on full MNIST when present, else the offline MNIST-5k subset) and prints "
+                       description="Trains the `demo` preset (DCGAN with a fully connected layer in G and D and an EMA "
+                                   "of G, on full MNIST when present, else the offline MNIST-5k subset) and prints "
                                    "where the sample grid, loss plot and checkpoint are.")
     p.add_argument("--minutes", type=float, help="training time (default: the preset's)")
     p.add_argument("--out", help="run directory (default: the first free runs/demo, runs/demo-2, ...)")

@@ -24,10 +24,11 @@ LeakyReLU) -> the code parameters for Q; G FC 1024 -> FC 7x7x128 (BatchNorm, ReL
 deconv to the image, Tanh. The learning rates are the paper's (D 2e-4, G 1e-3).
 
 With ``model.categories=0 model.continuous=0`` there are no codes and no Q head: a plain GAN with
-these networks and learning rates, which the ``demo`` preset trains (with an EMA of G). At the
-demo's budget it beats gankit's DCGAN by far (MNIST-5k, 4 minutes on 2 cores: FID 3.1-3.7 against
-19.4, 2.6-3.5 with the EMA; Fashion-MNIST, 10 minutes: 2.0 against 8.5; benchmarks/RESULTS.md).
-``dcgan`` with ``model.fc=1024`` builds nearly the same networks (LeakyReLU 0.2, its latent size).
+these networks and learning rates. In a few CPU minutes it beats gankit's DCGAN by far (MNIST-5k,
+4 minutes on 2 cores: FID 3.1-3.7 against 19.4; Fashion-MNIST, 10 minutes: 2.0 against 8.5;
+benchmarks/RESULTS.md). ``dcgan`` with ``model.fc=1024`` builds nearly the same networks (LeakyReLU
+0.2, its latent size); with ``model.fc=512`` they train faster and better still (the ``demo`` and
+``dcgan-fc`` presets).
 """
 
 from __future__ import annotations
