@@ -1,4 +1,4 @@
-r"""Sample quality of gan, dcgan and lsgan on Fashion-MNIST for a fixed, stated training budget.
+r"""Sample quality of GAN models (gan, dcgan and lsgan unless told) on Fashion-MNIST for a fixed, stated training budget.
 
 Each model is trained with the public CLI (the commands are printed and written to the results),
 then judged by `gankit eval` on 10,000 samples: FID, KID, precision/recall, density/coverage,
@@ -12,7 +12,7 @@ A row can also be any `gankit train` configuration, under a label of its own, an
 trained with several seeds (the table then adds the mean and standard deviation over them):
 
     python benchmarks/quality.py --minutes 10 --models dcgan --seeds 0,1,2 --skip-parzen \
-        --run "fc-nets=infogan --set model.categories=0 --set model.continuous=0"
+        --run "fc512=dcgan --set model.fc=512 --set train.lr_g=1e-3"   # the run in RESULTS.md
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def parse_runs(models: str, runs: list[str]) -> list[tuple[str, list[str]]]:
     for spec in runs:
         label, sep, args = spec.partition("=")
         if not sep or not label or not args.strip() or "/" in label:
-            raise SystemExit(f"--run {spec!r}: expected LABEL=ARGS, e.g. 'fc-nets=infogan --set model.continuous=0'")
+            raise SystemExit(f"--run {spec!r}: expected LABEL=ARGS, e.g. 'fc512=dcgan --set model.fc=512'")
         rows.append((label, shlex.split(args)))
     labels = [label for label, _ in rows]
     if len(set(labels)) < len(labels):
@@ -149,7 +149,7 @@ def main() -> int:
     p.add_argument("--models", default="gan,dcgan,lsgan", help="comma-separated models trained with their defaults")
     p.add_argument("--run", action="append", default=[], metavar="LABEL=ARGS",
                    help="one more row: `gankit train ARGS` under LABEL (repeatable); ARGS name the model and options, "
-                        "e.g. 'fc-nets=infogan --set model.categories=0 --set model.continuous=0'")
+                        "e.g. 'fc512=dcgan --set model.fc=512 --set train.lr_g=1e-3'")
     p.add_argument("--seeds", default="0", help="comma-separated seeds; every row is trained with each (default 0)")
     p.add_argument("-n", type=int, default=10_000, dest="n")
     p.add_argument("--out", type=Path, default=Path("runs/quality"))
