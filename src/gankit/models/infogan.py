@@ -44,7 +44,7 @@ from torch import nn
 from gankit.losses import get_loss
 from gankit.models.inputs import Input
 from gankit.models.recipe import GRID_COLUMNS, Phase, Recipe, Step
-from gankit.nn.dcgan import DCGANGenerator, downsampling_layers, fully_connected, init_weights, layout
+from gankit.nn.dcgan import DCGANGenerator, discriminator_body, fully_connected, init_weights
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -73,10 +73,7 @@ class InfoGANDiscriminator(nn.Module):
 
     def __init__(self, channels: int, size: int, q_outputs: int, fc: int = 1024, base: int = 64):
         super().__init__()
-        start, m = layout(size)
-        layers, width = downsampling_layers(channels, base, m, slope=0.1)
-        self.body = nn.Sequential(*layers, nn.Flatten(),
-                                  *fully_connected(width * start * start, fc, nn.LeakyReLU(0.1, True)))
+        self.body, _ = discriminator_body(channels, size, base, fc, slope=0.1)
         self.d_head = nn.Linear(fc, 1)
         # Without codes there is nothing for Q to read: no head (the networks alone are a plain GAN).
         self.q_head = nn.Sequential(*fully_connected(fc, 128, nn.LeakyReLU(0.1, True)),

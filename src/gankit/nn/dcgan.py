@@ -53,22 +53,30 @@ def upsampling_layers(width: int, channels: int, m: int) -> list[nn.Module]:
     return layers + [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
 
 
-def downsampling_layers(channels: int, base: int, m: int, slope: float = 0.2) -> tuple[list[nn.Module], int]:
-    """DCGAN's discriminator body: ``m`` strided convolutions from ``channels`` to ``base`` channels,
-    then doubling them (BatchNorm after all but the first, LeakyReLU); returns the layers and the
-    last width."""
+def fully_connected(in_features: int, out_features: int, activation: nn.Module) -> list[nn.Module]:
+    """A hidden fully connected layer as DCGAN treats its convolutions: no bias, BatchNorm, activation."""
+    return [nn.Linear(in_features, out_features, bias=False), nn.BatchNorm1d(out_features), activation]
+
+
+def discriminator_body(channels: int, resolution: int, base: int = 64, fc: int = 0,
+                       slope: float = 0.2) -> tuple[nn.Sequential, int]:
+    """DCGAN's discriminator without its output layer, and the width of what it outputs.
+
+    Strided convolutions from ``channels`` to ``base`` channels, doubling them at each coarser scale
+    (BatchNorm after all but the first, LeakyReLU); with ``fc=WIDTH`` then a fully connected hidden
+    layer of that width, whose output width is returned instead of the last feature map's channels.
+    """
+    start, m = layout(resolution)
     layers: list[nn.Module] = [nn.Conv2d(channels, base, 4, 2, 1), nn.LeakyReLU(slope, True)]
     width = base
     for _ in range(m - 1):
         layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2),
                    nn.LeakyReLU(slope, True)]
         width *= 2
-    return layers, width
-
-
-def fully_connected(in_features: int, out_features: int, activation: nn.Module) -> list[nn.Module]:
-    """A hidden fully connected layer as DCGAN treats its convolutions: no bias, BatchNorm, activation."""
-    return [nn.Linear(in_features, out_features, bias=False), nn.BatchNorm1d(out_features), activation]
+    if fc:
+        layers += [nn.Flatten(), *fully_connected(width * start * start, fc, nn.LeakyReLU(slope, True))]
+        width = fc
+    return nn.Sequential(*layers), width
 
 
 class DCGANGenerator(nn.Module):
@@ -82,7 +90,7 @@ class DCGANGenerator(nn.Module):
         super().__init__()
         start, m = layout(resolution)
         width = base * 2 ** (m - 1)
-        self.start, self.width = start, width
+        self.first_map = (width, start, start) if fc else None  # what the fully connected layers reshape to
         if fc:
             self.fc = nn.Sequential(*fully_connected(latent_dim, fc, nn.ReLU(True)),
                                     *fully_connected(fc, width * start * start, nn.ReLU(True)))
@@ -93,29 +101,23 @@ class DCGANGenerator(nn.Module):
         init_weights(self)
 
     def forward(self, z):
-        if hasattr(self, "fc"):
-            return self.conv(self.fc(z).view(len(z), self.width, self.start, self.start))
+        if self.first_map:
+            return self.conv(self.fc(z).view(len(z), *self.first_map))
         return self.net(z[:, :, None, None])
 
 
 class DCGANDiscriminator(nn.Module):
     """images (N, channels, resolution, resolution) -> logits (N,).
 
-    ``features`` is the body and ``out`` the logit layer: a convolution over the last feature map,
-    or with ``fc=WIDTH`` a linear layer after a fully connected hidden layer of that width.
+    ``features`` is the body (:func:`discriminator_body`) and ``out`` the logit layer: a convolution
+    over the last feature map, or with ``fc=WIDTH`` a linear layer after the fully connected one.
     """
 
     def __init__(self, channels: int, resolution: int, base: int = 64, fc: int = 0):
         super().__init__()
-        start, m = layout(resolution)
-        layers, width = downsampling_layers(channels, base, m)
-        if fc:
-            self.features = nn.Sequential(*layers, nn.Flatten(),
-                                          *fully_connected(width * start * start, fc, nn.LeakyReLU(0.2, True)))
-            self.out = nn.Linear(fc, 1)
-        else:
-            self.features = nn.Sequential(*layers)
-            self.out = nn.Conv2d(width, 1, start, 1, 0)
+        self.features, width = discriminator_body(channels, resolution, base, fc)
+        start, _ = layout(resolution)
+        self.out = nn.Linear(width, 1) if fc else nn.Conv2d(width, 1, start, 1, 0)
         init_weights(self)
 
     def forward(self, x):
