@@ -50,6 +50,18 @@ def test_presets_load_and_round_trip():
         load_preset("dmeo")
 
 
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_names_options_its_model_has(name):
+    """A misspelt option in a shipped preset fails here rather than in a user's first run."""
+    from gankit.models.registry import recipe_options
+
+    preset = load_preset(name)
+    cfg = RunConfig.from_dict({k: preset[k] for k in ("model", "data", "train", "options") if k in preset})
+    options = recipe_options(cfg)
+    for key, value in preset.get("options", {}).items():
+        assert getattr(options, key) == (tuple(value) if isinstance(value, list) else value)
+
+
 def test_precision_auto_is_bf16_only_on_cpus_that_multiply_bf16_natively(monkeypatch, tmp_path):
     import torch
 

@@ -37,3 +37,20 @@ def test_fc_networks_take_the_stability_tricks():
     step = step_for(ds, 8)
     x = step.batch["x"]
     assert r.nets["D"](r.d_input(x, step)).shape == (4,)  # 8 samples in packs of 2
+
+
+@pytest.mark.parametrize("model,options", [("cgan", {}), ("cgan", {"projection": True}), ("acgan", {})])
+def test_conditional_families_take_the_fc_layer(model, options):
+    """model.fc reaches G and D of cgan (label-map and projection D) and acgan (both heads)."""
+    r, _ = recipe(model, "digits", fc=16, g_base=8, d_base=8, latent_dim=4, **options)
+    g_widths = [m.out_features for m in r.nets["G"].modules() if isinstance(m, nn.Linear)]
+    d_widths = [m.out_features for m in r.nets["D"].modules() if isinstance(m, nn.Linear)]
+    assert g_widths[0] == 16 and 16 in d_widths
+    y = torch.arange(6) % 10
+    x = r.nets["G"](torch.randn(6, 4), y)
+    assert x.shape == (6, 1, 8, 8)
+    out = r.nets["D"](x) if model == "acgan" else r.nets["D"](x, y)
+    if model == "acgan":
+        assert out[0].shape == (6,) and out[1].shape == (6, 10)
+    else:
+        assert out.shape == (6,)

@@ -5,7 +5,8 @@ The lectures' conditional objective is the GAN value function with both networks
 joins the label to its input (a learned per-class map as an extra image channel, an
 embedding for points), or, with
 ``model.projection=true``, is Miyato & Koyama's (2018) projection discriminator
-``psi(phi(x)) + <embed(y), phi(x)>``. Images use the DCGAN networks of ``gankit.nn.dcgan``,
+``psi(phi(x)) + <embed(y), phi(x)>``. Images use the DCGAN networks of ``gankit.nn.dcgan`` (with
+``model.fc=WIDTH`` their fully connected layer, as ``dcgan``; the ``cgan-fc`` preset),
 point data the MLPs of ``gankit.nn.mlp``. Any registered loss works (``train.loss``).
 
 G's loss also has Mao et al.'s (2019) mode-seeking term by default (``model.mode_seeking=1``,
@@ -32,6 +33,7 @@ class CGANOptions:
     projection: bool = False  # D: Miyato & Koyama's projection instead of the label joined to the input
     g_base: int = 64  # image data: DCGAN widths (see dcgan)
     d_base: int = 64
+    fc: int = 0  # image data: a fully connected hidden layer of this width in G and in D (see dcgan)
     mlp_widths: tuple[int, ...] = (256, 256, 256)  # point data: hidden widths of both MLPs
     # lambda of Mao et al.'s mode-seeking term in G's loss; 0 = the lectures' objective alone, which
     # collapses within each class on Fashion-MNIST (benchmarks/RESULTS.md)
@@ -43,7 +45,7 @@ def conditional_generator(recipe, options) -> LabelledGenerator:
     n_in = options.latent_dim + options.embed_dim
     if len(recipe.data_shape) == 3:
         channels, size = recipe.square_images()
-        body = DCGANGenerator(n_in, channels, size, options.g_base)
+        body = DCGANGenerator(n_in, channels, size, options.g_base, options.fc)
     else:
         body = MLPGenerator(n_in, options.mlp_widths, recipe.data_shape, slope=0.2, dropout=0.0, tanh=False)
     return LabelledGenerator(body, recipe.num_classes, options.embed_dim)
@@ -53,7 +55,7 @@ def unconditional_discriminator(recipe, options, extra_channels: int = 0):
     """The unconditional D body for the recipe's data (images get ``extra_channels`` more inputs)."""
     if len(recipe.data_shape) == 3:
         channels, size = recipe.square_images()
-        return DCGANDiscriminator(channels + extra_channels, size, options.d_base)
+        return DCGANDiscriminator(channels + extra_channels, size, options.d_base, options.fc)
     return MLPDiscriminator(recipe.data_shape, options.mlp_widths, slope=0.2, dropout=0.0)
 
 
