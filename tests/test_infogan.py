@@ -13,7 +13,8 @@ from gankit.commands.codes import traverse
 from gankit.config import ConfigError, RunConfig
 from gankit.metrics.codes import best_matching, confusion_matrix
 from gankit.models.codes import fixed_inputs, parse_codes
-from gankit.models.infogan import categorical_mi_bound, gaussian_log_likelihood, uniform_entropy
+from gankit.models.infogan import categorical_mi_bound, gaussian_log_likelihood, small_transform, uniform_entropy
+from gankit.models.inputs import Noise
 from gankit.train.checkpoint import latest_checkpoint, load_weights
 from gankit.train.trainer import train
 
@@ -91,6 +92,59 @@ def test_without_codes_it_is_a_plain_gan_with_no_q_head(tmp_path):
     run = gankit.load(tmp_path / "plain")
     assert [spec.name for spec in run.input_specs] == ["z"]
     assert run.sample_array(3).shape == (3, 1, 8, 8)
+
+
+def test_small_transform_moves_each_image_and_keeps_its_background():
+    x = -torch.ones(8, 1, 12, 12)
+    x[:, :, 3:9, 5:7] = 1.0  # a vertical stroke in the middle
+    same = small_transform(x, Noise.seeded(0), degrees=0.0, scale=0.0, shift=0.0)
+    assert torch.allclose(same, x, atol=1e-5)
+    moved = small_transform(x, Noise.seeded(0))
+    per_image_change = (moved - x).abs().flatten(1).amax(1)
+    assert (per_image_change > 0.5).all()  # every image is transformed, each differently
+    assert not torch.allclose(moved[0], moved[1])
+    # Border padding: the corners stay background, and the stroke's ink is kept within a scaling's worth.
+    assert torch.allclose(moved[:, :, 0, 0], -torch.ones(8, 1), atol=1e-5)
+    ink = ((moved + 1) / 2).flatten(1).sum(1) / ((x + 1) / 2).flatten(1).sum(1)
+    assert ((ink > 0.7) & (ink < 1.3)).all()
+
+
+def test_invariance_term_is_q_reading_c1_from_the_transformed_fakes(tmp_path):
+    cfg = config(2)
+    cfg.options["lambda_invariance"] = 2.0
+    train(cfg, tmp_path / "inv", progress=False)
+    recipe = gankit.load(tmp_path / "inv").recipe
+    fake = torch.rand(6, 1, 8, 8) * 2 - 1
+    inputs = {"c1": torch.tensor([0, 1, 2, 3, 4, 5])}
+    logits = torch.randn(6, 10 + 4)
+    seen = []
+
+    def D(x):
+        seen.append(x)
+        return torch.zeros(len(x)), logits
+
+    loss = recipe.invariance_loss(D, fake, inputs, Noise.seeded(1))
+    expected = 2.0 * torch.nn.functional.cross_entropy(logits[:, :10], inputs["c1"])
+    assert loss.item() == pytest.approx(expected.item())
+    assert torch.equal(seen[0], small_transform(fake, Noise.seeded(1)))  # D saw the transformed copy
+    recipe.options.lambda_invariance = 0.0
+    assert recipe.invariance_loss(D, fake, inputs, Noise.seeded(1)).item() == 0.0 and len(seen) == 1
+
+
+def test_infogan_with_the_invariance_term_resumes_exactly(tmp_path):
+    """The transformations are drawn from the run's noise, so a resumed run repeats them."""
+    cfg = config(4)
+    cfg.options["lambda_invariance"] = 1.0
+    train(cfg, tmp_path / "whole", progress=False)
+    half = config(2)
+    half.options["lambda_invariance"] = 1.0
+    train(half, tmp_path / "resumed", progress=False)
+    train(cfg, tmp_path / "resumed", resume=True, progress=False)
+    a, b = (load_weights(latest_checkpoint(p)) for p in (tmp_path / "whole", tmp_path / "resumed"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    train(config(4), tmp_path / "plain", progress=False)  # the same steps without the term train G differently
+    plain = load_weights(latest_checkpoint(tmp_path / "plain"))
+    assert any(not torch.equal(a[k], plain[k]) for k in a if k.startswith("nets.G."))
 
 
 def test_code_reaches_the_generator(run_dir):
