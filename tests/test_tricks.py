@@ -291,3 +291,30 @@ def test_unconditional_mode_seeking_adds_the_diversity_term_to_g_loss():
         expected = mode_seeking_loss(seeking.generate(inputs), inputs["z"])
     assert s1["g_mode_seeking"].item() == pytest.approx(expected.item(), rel=1e-5)
     assert l1.item() == pytest.approx(l0.item() + 2.0 * expected.item(), rel=1e-5)
+
+
+# --- a mixture-of-Gaussians latent (disconnected latent support) ----------------------------------
+def test_mixture_latent_feeds_g_a_narrow_gaussian_around_the_drawn_components_centre(tmp_path):
+    import gankit
+    from gankit.tricks.mixture_latent import SPREAD
+
+    cfg = RunConfig(model="gan")
+    cfg.data.name = "ring8"
+    cfg.train.steps, cfg.train.batch_size, cfg.train.checkpoint_every = 2, 16, 1000
+    cfg.options = {"latent_components": 5, "latent_dim": 3, "dropout": 0.0}
+    train(cfg, tmp_path / "run", progress=False)
+    run = gankit.load(tmp_path / "run")
+    recipe = run.recipe
+    assert [s.name for s in run.input_specs] == ["z", "component"]
+    centres = recipe.latent_centres
+    assert centres.shape == (5, 3)
+    seen = []
+    G = lambda z: seen.append(z) or z  # noqa: E731 -- records what G is given
+    z = torch.randn(4, 3)
+    component = torch.tensor([0, 4, 4, 2])
+    recipe.generate({"z": z, "component": component}, G)
+    assert torch.allclose(seen[0], centres[component] + SPREAD * z)
+    # The centres are part of the run: saved in its checkpoint, loaded from it.
+    assert torch.equal(load_weights(latest_checkpoint(tmp_path / "run"))["latent_centres"], centres)
+    drawn = recipe.draw_inputs(1000, Noise.seeded(0))["component"]
+    assert set(drawn.tolist()) == set(range(5))

@@ -16,13 +16,14 @@ from torch import nn
 
 from gankit.config import ConfigError
 from gankit.losses import get_loss
-from gankit.models.inputs import Noise
+from gankit.models.inputs import Input, Noise
 from gankit.models.recipe import Phase, Recipe, Step
 from gankit.models.schedules import linear_decay
 from gankit.nn.mlp import MLPDiscriminator, MLPGenerator
 from gankit.tricks import (HistoricalAverage, StabilityOptions, VirtualBatchNormGenerator, add_instance_noise,
                            add_minibatch_discrimination, apply_spectral_norm, feature_matching_loss,
                            gradient_penalty, pack, packed_shape, r1_penalty, unrolled_critic)
+from gankit.tricks.mixture_latent import mixture_latent
 from gankit.tricks.mode_seeking import mode_seeking_loss
 
 
@@ -54,13 +55,15 @@ class AdversarialRecipe(Recipe):
     def stabilise(self) -> None:
         """Apply the tricks that change the networks or keep state; call it after building them."""
         t = self.tricks
+        if t.latent_components:  # first: the VBN reference below is drawn through them
+            self.register_buffer("latent_centres", torch.randn(t.latent_components, self.latent_dim))
         if t.minibatch_discrimination:
             add_minibatch_discrimination(self.nets["D"], self.discriminator_shape, t.minibatch_discrimination)
         if t.spectral_norm:
             apply_spectral_norm(self.nets["D"])
         if t.virtual_batchnorm:  # a fixed reference batch, drawn from its own seeded stream
             reference = self.draw_inputs(self.train_config.batch_size, Noise.seeded(self.train_config.seed + 2))
-            self.nets["G"] = VirtualBatchNormGenerator(self.nets["G"], reference["z"])
+            self.nets["G"] = VirtualBatchNormGenerator(self.nets["G"], self.latent(reference))
         if t.historical_averaging:
             self.history = nn.ModuleDict({name: HistoricalAverage(self.nets[name]) for name in ("D", "G")})
         self.stabilised = True
@@ -106,7 +109,7 @@ class AdversarialRecipe(Recipe):
             critic = self.unrolled(step) if self.tricks.unrolled_steps else D
             loss = adversarial.g_loss(critic(self.d_input(fake, step)))
         stats = {"g_loss": loss.detach()}
-        loss = self.with_mode_seeking(loss, stats, fake, inputs["z"])  # independent z pairs here
+        loss = self.with_mode_seeking(loss, stats, fake, self.latent(inputs))  # independent z pairs here
         if self.tricks.historical_averaging:
             average = self.history["G"].penalty(self.nets["G"])
             stats["g_history"] = average.detach()
@@ -190,8 +193,20 @@ class AdversarialRecipe(Recipe):
         return any(isinstance(m, nn.modules.batchnorm._BatchNorm) or getattr(m, "batch_dependent", False)
                    for m in self.nets["D"].modules())
 
+    def inputs(self):
+        specs = super().inputs()
+        if self.tricks.latent_components:
+            specs += (Input("component", (), "categorical", classes=self.tricks.latent_components),)
+        return specs
+
+    def latent(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """What G is fed: ``z``, or the mixture latent its component and ``z`` make."""
+        if self.tricks.latent_components:
+            return mixture_latent(self.latent_centres, inputs["component"], inputs["z"])
+        return inputs["z"]
+
     def generate(self, inputs, net=None):
-        return (net or self.nets["G"])(inputs["z"])
+        return (net or self.nets["G"])(self.latent(inputs))
 
 
 def check_tricks(t: StabilityOptions, train) -> None:
@@ -202,7 +217,7 @@ def check_tricks(t: StabilityOptions, train) -> None:
     elif train.batch_size % t.pack:
         problems.append(f"model.pack={t.pack} packs samples into groups of {t.pack}: train.batch_size "
                         f"({train.batch_size}) must be divisible by it")
-    for name in ("minibatch_discrimination", "unrolled_steps"):
+    for name in ("minibatch_discrimination", "unrolled_steps", "latent_components"):
         if getattr(t, name) < 0:
             problems.append(f"model.{name} must be 0 (off) or positive, got {getattr(t, name)}")
     for name in ("historical_averaging", "instance_noise", "gradient_penalty", "r1", "unrolled_lr"):

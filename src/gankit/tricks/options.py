@@ -24,6 +24,7 @@ class StabilityOptions:
     r1: float = 0.0  # gamma of the R1 penalty gamma/2 ||grad D(x)||^2 on real data
     spectral_norm: bool = False  # every linear and conv layer of D spectrally normalised
     mode_seeking: float = 0.0  # lambda of 1 / (|G(z1) - G(z2)| / |z1 - z2|) in G's loss; 0 = off
+    latent_components: int = 0  # K > 0: z from a mixture of K narrow Gaussians at fixed random centres
 
     def active(self) -> list[str]:
         """The names of the options that differ from their defaults (the tricks that are on)."""
@@ -56,6 +57,8 @@ TRICKS: list[tuple[str, str, str]] = [
      "Miyato et al. 2018"),
     ("model.mode_seeking=L", "two samples (of one class, for cgan/acgan) must differ as their noises do "
      "(L x 1/ratio in G's loss)", "Mao et al. 2019"),
+    ("model.latent_components=K", "z from a mixture of K narrow Gaussians (fixed random centres): G can "
+     "draw modes apart without samples strung between them", "Gurumurthy et al. 2017; Ben-Yosef & Weinshall 2018"),
     ("train.loss=hinge", "hinge loss for D and G (a registered loss)", "Lim & Ye 2017; Miyato et al. 2018"),
     ("train.lr_d=4e-4", "TTUR: D and G on their own learning rates (train.lr_g, train.lr_d)",
      "Heusel et al. 2017"),
