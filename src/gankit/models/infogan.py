@@ -55,7 +55,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gankit.losses import get_loss
-from gankit.models.inputs import Input
+from gankit.models.inputs import Input, Noise
 from gankit.models.recipe import GRID_COLUMNS, Phase, Recipe, Step
 from gankit.nn.dcgan import DCGANGenerator, discriminator_body, fully_connected, init_weights
 
@@ -81,7 +81,7 @@ def uniform_entropy(low: float, high: float, dims: int) -> float:
     return dims * math.log(high - low)
 
 
-def small_transform(x: torch.Tensor, noise, degrees: float = 15.0, scale: float = 0.1,
+def small_transform(x: torch.Tensor, noise: Noise, degrees: float = 15.0, scale: float = 0.1,
                     shift: float = 0.1) -> torch.Tensor:
     """Each image rotated by up to ``degrees``, scaled by 1 +- ``scale``, shifted by up to ``shift`` of its size."""
     n = len(x)
@@ -202,7 +202,7 @@ class InfoGAN(Recipe):
             stats["mi_cont"] = mi_cont.detach()
         return loss, stats
 
-    def invariance_loss(self, D, fake, inputs, noise):
+    def invariance_loss(self, D, fake: torch.Tensor, inputs: dict[str, torch.Tensor], noise: Noise) -> torch.Tensor:
         """-log Q(c1 | T(G(z, c))) for a small random similarity transform T per image, weighted."""
         o = self.options
         if not (o.lambda_invariance and o.categories):
