@@ -65,6 +65,7 @@ TOY_ROWS = {
     "spectral norm": {"model.spectral_norm": True},
     "hinge loss": {"train.loss": "hinge"},
     "TTUR (lr_d = 4 lr_g)": {"train.lr_g": 2.5e-4},
+    "mixture latent (K=100)": {"model.latent_components": 100},
     "best: Unrolled 5 + PacGAN2": {"model.unrolled_steps": 5, "model.pack": 2},
     # grid25-best's combination (without its learning-rate decay), measured at the rows' budget.
     "PacGAN4 + instance noise (std 0.5)": {"model.pack": 4, "model.instance_noise": 0.5},
