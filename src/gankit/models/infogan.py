@@ -21,7 +21,7 @@ body, and G receives the information term's gradient, with one generator pass pe
 Nothing in L_I says which partition of the data the ten values of c1 should take: reading c1
 back is just as easy when two values draw 4s and 9s and one draws 1s slanted left and another 1s
 slanted right, and on MNIST-5k that is what most runs settle into within their first thousand steps
-(code accuracy 0.74-0.84). ``model.lambda_invariance`` adds a term that rules such partitions out:
+(code accuracy 0.72-0.84). ``model.lambda_invariance`` adds a term that rules such partitions out:
 Q must also read c1 from a copy of each generated image rotated by up to 15 degrees, scaled by up to
 10 % and shifted by up to 10 % of its size, i.e. c1 may only encode what those transformations keep
 -- the digit, not its slant, width or place. Both Q (D phase) and G (G phase) minimise
