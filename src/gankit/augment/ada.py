@@ -55,16 +55,19 @@ def _matrix(rows: list[list[torch.Tensor | float]], n: int, device) -> torch.Ten
     return torch.stack(entries, dim=1).view(n, 3, 3)
 
 
-def _scale(sx, sy, n, device):
+def scale_matrix(sx, sy, n, device):
+    """Per-image 3x3 scalings by (sx, sy) (tensors of n values or numbers)."""
     return _matrix([[sx, 0, 0], [0, sy, 0], [0, 0, 1]], n, device)
 
 
-def _rotate(theta, n, device):
+def rotate_matrix(theta, n, device):
+    """Per-image 3x3 rotations by ``theta`` radians."""
     c, s = torch.cos(theta), torch.sin(theta)
     return _matrix([[c, -s, 0], [s, c, 0], [0, 0, 1]], n, device)
 
 
-def _translate(tx, ty, n, device):
+def translate_matrix(tx, ty, n, device):
+    """Per-image 3x3 translations by (tx, ty) in ``F.affine_grid``'s coordinates (the image spans 2)."""
     return _matrix([[1, 0, tx], [0, 1, ty], [0, 0, 1]], n, device)
 
 
@@ -83,26 +86,32 @@ def geometric_matrix(n: int, size: tuple[int, int], p: torch.Tensor, noise: Nois
 
     # Blit: x-flip, rotation by k * 90 degrees, integer translation.
     flip = 1 - 2 * _chosen(noise, n, p, device) * (noise.rand(n).to(device) < 0.5).float()
-    apply(_scale(flip, torch.ones(n, device=device), n, device))
+    apply(scale_matrix(flip, torch.ones(n, device=device), n, device))
     quarter = _chosen(noise, n, p, device) * noise.randint(4, n).to(device).float()
-    apply(_rotate(quarter * math.pi / 2, n, device))
+    apply(rotate_matrix(quarter * math.pi / 2, n, device))
     chosen = _chosen(noise, n, p, device)
     shift = (noise.rand(n, 2).to(device) * 2 - 1) * 0.125
     pixels = torch.round(shift * torch.tensor([w, h], device=device)) * chosen[:, None]
-    apply(_translate(pixels[:, 0] * 2 / w, pixels[:, 1] * 2 / h, n, device))
+    apply(translate_matrix(pixels[:, 0] * 2 / w, pixels[:, 1] * 2 / h, n, device))
     # Geometric: isotropic scaling, rotation, anisotropic scaling, rotation, fractional translation.
     iso = torch.exp2(noise.randn(n).to(device) * 0.2 * _chosen(noise, n, p, device))
-    apply(_scale(iso, iso, n, device))
+    apply(scale_matrix(iso, iso, n, device))
     p_rotate = 1 - torch.sqrt((1 - p).clamp(min=0))
     for _ in range(2):
         angle = (noise.rand(n).to(device) * 2 - 1) * math.pi * _chosen(noise, n, p_rotate, device)
-        apply(_rotate(angle, n, device))
+        apply(rotate_matrix(angle, n, device))
         if _ == 0:
             aniso = torch.exp2(noise.randn(n).to(device) * 0.2 * _chosen(noise, n, p, device))
-            apply(_scale(aniso, 1 / aniso, n, device))
+            apply(scale_matrix(aniso, 1 / aniso, n, device))
     frac = noise.randn(n, 2).to(device) * 0.125 * _chosen(noise, n, p, device)[:, None]
-    apply(_translate(frac[:, 0] * 2, frac[:, 1] * 2, n, device))
+    apply(translate_matrix(frac[:, 0] * 2, frac[:, 1] * 2, n, device))
     return m
+
+
+def warp(x: torch.Tensor, m: torch.Tensor, padding_mode: str = "reflection") -> torch.Tensor:
+    """Images ``x`` resampled (bilinear) through per-image 3x3 matrices ``m`` that map output to input coordinates."""
+    grid = F.affine_grid(m[:, :2].to(x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
 
 
 def colour(x: torch.Tensor, p: torch.Tensor, noise: Noise) -> torch.Tensor:
@@ -155,9 +164,7 @@ class AdaptiveAugment(nn.Module):
             raise ValueError(f"ADA needs image batches (N, C, H, W), got shape {tuple(x.shape)}")
         n, _, h, w = x.shape
         p = self.p.to(x.device)
-        m = geometric_matrix(n, (h, w), p, noise, x.device)
-        grid = F.affine_grid(m[:, :2].to(x.dtype), list(x.shape), align_corners=False)
-        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+        x = warp(x, geometric_matrix(n, (h, w), p, noise, x.device))
         return colour(x, p, noise)
 
     @torch.no_grad()

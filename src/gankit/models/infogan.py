@@ -54,6 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gankit.augment.ada import rotate_matrix, scale_matrix, translate_matrix, warp
 from gankit.losses import get_loss
 from gankit.models.inputs import Input, Noise
 from gankit.models.recipe import GRID_COLUMNS, Phase, Recipe, Step
@@ -84,14 +85,14 @@ def uniform_entropy(low: float, high: float, dims: int) -> float:
 def small_transform(x: torch.Tensor, noise: Noise, degrees: float = 15.0, scale: float = 0.1,
                     shift: float = 0.1) -> torch.Tensor:
     """Each image rotated by up to ``degrees``, scaled by 1 +- ``scale``, shifted by up to ``shift`` of its size."""
-    n = len(x)
-    angle = (noise.rand(n).to(x.device) * 2 - 1) * math.radians(degrees)
-    s = 1 + (noise.rand(n).to(x.device) * 2 - 1) * scale
-    t = (noise.rand(n, 2).to(x.device) * 2 - 1) * shift * 2
-    c, si = torch.cos(angle) / s, torch.sin(angle) / s
-    theta = torch.stack([torch.stack([c, -si, t[:, 0]], 1), torch.stack([si, c, t[:, 1]], 1)], 1)
-    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+    n, device = len(x), x.device
+    angle = (noise.rand(n).to(device) * 2 - 1) * math.radians(degrees)
+    zoom = 1 + (noise.rand(n).to(device) * 2 - 1) * scale
+    t = (noise.rand(n, 2).to(device) * 2 - 1) * shift * 2  # affine_grid's coordinates span 2 per side
+    # The matrix maps output to input coordinates: the image is magnified by ``zoom``, then shifted by t.
+    m = (translate_matrix(t[:, 0], t[:, 1], n, device) @ scale_matrix(1 / zoom, 1 / zoom, n, device)
+         @ rotate_matrix(angle, n, device))
+    return warp(x, m, padding_mode="border")  # border: the background stays background
 
 
 class InfoGANDiscriminator(nn.Module):
