@@ -153,6 +153,7 @@ def test_identity_weight_is_half_the_cycle_weight_and_the_decay_is_linear_in_the
     assert tiny_cyclegan().identity_weight == 5.0
     assert tiny_cyclegan(identity=0.0).identity_weight == 0.0
     assert [linear_decay(Progress(fraction=f), 0.5) for f in (0.0, 0.5, 0.75, 1.0)] == [1.0, 1.0, 0.5, 0.0]
+    assert [linear_decay(Progress(fraction=f), end=0.5) for f in (0.0, 0.25, 0.5, 0.75)] == [1.0, 0.5, 0.0, 0.0]
 
 
 # --- data ------------------------------------------------------------------------------------

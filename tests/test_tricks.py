@@ -192,6 +192,24 @@ def test_feature_matching_and_instance_noise_and_spectral_norm():
     assert float(torch.linalg.matrix_norm(D[0].weight.detach(), ord=2)) == pytest.approx(1.0, abs=1e-3)
 
 
+def test_instance_noise_decays_to_zero_by_its_end_and_refuses_an_end_outside_the_budget():
+    r, ds = recipe("gan", "ring8", instance_noise=0.5, instance_noise_until=0.4)
+    x = torch.as_tensor(ds.x[:8]).float()
+
+    def noise_std(fraction):
+        step = step_for(ds, 8)
+        step.progress = Progress(fraction=fraction)
+        return float((r.d_input(x, step) - x).std())
+
+    assert noise_std(0.0) == pytest.approx(0.5, rel=0.3)
+    assert noise_std(0.2) == pytest.approx(0.25, rel=0.3)
+    assert noise_std(0.4) == 0 and noise_std(0.9) == 0  # clean data for the rest of the budget
+    assert recipe("gan", "ring8", instance_noise_until=0.4)[0].tricks.active() == []  # a setting, not a trick
+    for bad in (0.0, 1.5):
+        with pytest.raises(ConfigError, match="instance_noise_until"):
+            recipe("gan", "ring8", instance_noise=0.5, instance_noise_until=bad)
+
+
 def test_feature_matching_recipe_loss_is_zero_only_for_matching_features():
     r, ds = recipe("gan", "ring8", feature_matching=True, dropout=0.0)
     loss, stats = r.loss("G", step_for(ds, 8))

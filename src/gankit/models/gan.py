@@ -133,9 +133,9 @@ class AdversarialRecipe(Recipe):
         return loss + self.mode_seeking * seeking
 
     def d_input(self, x: torch.Tensor, step: Step) -> torch.Tensor:
-        """A batch as D sees it: augmented (``train.augment``), with instance noise (decaying over the
-        budget) and packed (PacGAN)."""
-        std = self.tricks.instance_noise * linear_decay(step.progress)
+        """A batch as D sees it: augmented (``train.augment``), with instance noise (decaying to 0 by
+        ``model.instance_noise_until`` of the budget) and packed (PacGAN)."""
+        std = self.tricks.instance_noise * linear_decay(step.progress, end=self.tricks.instance_noise_until)
         return pack(add_instance_noise(self.augmented(x, step.noise), std, step.randn), self.tricks.pack)
 
     def d_penalties(self, D, real_in, fake_in, step: Step, stats: dict) -> torch.Tensor | float:
@@ -223,6 +223,9 @@ def check_tricks(t: StabilityOptions, train) -> None:
     for name in ("historical_averaging", "instance_noise", "gradient_penalty", "r1", "unrolled_lr"):
         if getattr(t, name) < 0:
             problems.append(f"model.{name} must not be negative, got {getattr(t, name)}")
+    if not 0 < t.instance_noise_until <= 1:
+        problems.append(f"model.instance_noise_until is the fraction of the budget at which the instance noise "
+                        f"has decayed to 0: it must lie in (0, 1], got {t.instance_noise_until}")
     if t.feature_matching and t.unrolled_steps:
         problems.append("model.feature_matching replaces G's adversarial loss, which model.unrolled_steps "
                         "unrolls: choose one")

@@ -2,9 +2,9 @@
 
 Real and generated samples of a low-dimensional support rarely overlap, so an optimal D separates
 them perfectly and gives G no useful gradient. Adding the same Gaussian noise to both makes the
-two distributions overlap; the noise is annealed linearly to zero over the training budget, so the
-model is fitted to the clean data in the end
-(:func:`gankit.models.schedules.linear_decay`).
+two distributions overlap; the noise is annealed linearly to zero over the training budget, or
+by the fraction ``model.instance_noise_until`` of it, so the model is fitted to the clean data in
+the end (:func:`gankit.models.schedules.linear_decay`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ class StabilityOptions:
     minibatch_discrimination: int = 0  # kernels B of the minibatch-discrimination layer; 0 = off
     historical_averaging: float = 0.0  # weight of ||theta - mean of past theta||^2 on D and G
     instance_noise: float = 0.0  # std of Gaussian noise on D's inputs at the start, decayed to 0
+    instance_noise_until: float = 1.0  # the fraction of the budget at which that noise reaches 0
     virtual_batchnorm: bool = False  # G's BatchNorm layers use a fixed reference batch
     unrolled_steps: int = 0  # k: G's loss sees D after k differentiable updates
     unrolled_lr: float = 0.01  # step size of those (plain gradient) updates
@@ -30,7 +31,11 @@ class StabilityOptions:
         """The names of the options that differ from their defaults (the tricks that are on)."""
         default = StabilityOptions()
         return [f.name for f in fields(StabilityOptions)
-                if f.name != "unrolled_lr" and getattr(self, f.name) != getattr(default, f.name)]
+                if f.name not in SETTINGS_OF_TRICKS and getattr(self, f.name) != getattr(default, f.name)]
+
+
+# Options that tune another trick and do nothing alone.
+SETTINGS_OF_TRICKS = ("unrolled_lr", "instance_noise_until")
 
 
 # (how to switch it on, what it does, where it comes from) for `gankit list`.
@@ -45,7 +50,8 @@ TRICKS: list[tuple[str, str, str]] = [
      "Salimans et al. 2016"),
     ("model.virtual_batchnorm=true", "G's BatchNorm normalises with a fixed reference batch (+ the example)",
      "Salimans et al. 2016"),
-    ("model.instance_noise=S", "Gaussian noise of std S (decayed linearly to 0) on everything D sees",
+    ("model.instance_noise=S", "Gaussian noise of std S on everything D sees, decayed linearly to 0 by the "
+     "fraction model.instance_noise_until of the budget (default 1: its end)",
      "Sonderby et al. 2017; Arjovsky & Bottou 2017"),
     ("model.unrolled_steps=K", "G's gradient through K differentiable D updates on fresh batches",
      "Metz et al. 2017"),
