@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 
+# Options that tune another trick and do nothing alone (not counted by ``StabilityOptions.active``).
+SETTINGS_OF_TRICKS = ("unrolled_lr", "instance_noise_until")
+
+
 @dataclass
 class StabilityOptions:
     feature_matching: bool = False  # G matches D's mean features on real data instead of fooling D
@@ -33,9 +37,6 @@ class StabilityOptions:
         return [f.name for f in fields(StabilityOptions)
                 if f.name not in SETTINGS_OF_TRICKS and getattr(self, f.name) != getattr(default, f.name)]
 
-
-# Options that tune another trick and do nothing alone.
-SETTINGS_OF_TRICKS = ("unrolled_lr", "instance_noise_until")
 
 
 # (how to switch it on, what it does, where it comes from) for `gankit list`.
