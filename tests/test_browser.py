@@ -1,9 +1,10 @@
 """The report and `gankit serve` in a real headless browser (Debian's chromium and chromium-driver).
 
 The report opens from disk with no console errors and shows its figures; in the playground a
-latent slider changes the picture and picking class c shows a c (read by gankit's digits
-classifier from the very image the page shows); on the toy page the sample cloud moves toward the
-modes while the GAN trains; two picked samples interpolate. GANKIT_SCREENSHOTS=DIR saves what the
+latent slider changes the picture and picking class c, seed s and truncation psi shows exactly the
+image ``gankit.load(run).sample(1, labels=c, seed=s, truncation=psi)`` gives (what the page is
+for, whatever the CPU's arithmetic makes of a briefly trained model); on the toy page the sample
+cloud moves toward the modes while the GAN trains; two picked samples interpolate. GANKIT_SCREENSHOTS=DIR saves what the
 browser shows (docs/figures).
 """
 
@@ -17,6 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import gankit
+
 from browser import console_errors, start_chrome
 from gankit.data import TOY_DISTRIBUTIONS
 from gankit.serve.toy import nearest_centre_distance
@@ -24,7 +27,7 @@ from gankit.viz.report import write_report
 from serve_support import Server, train_conditional, train_toy
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-COND_STEPS = 1500  # the test recipe then draws the asked class 94 % of the time (digits classifier)
+COND_STEPS = 400  # the page is checked against the run's own sampling, not against the model's quality
 SEEDS = (5, 8, 9)
 WAIT_S = 240  # generous: the CI machine may be busy
 
@@ -67,6 +70,13 @@ def screenshot(driver, name: str) -> None:
         driver.save_screenshot(str(Path(folder) / name))
 
 
+def open_page(driver, url: str) -> None:
+    """Load ``url`` afresh: a URL that differs from the current one only by its #fragment would
+    keep the page (and the settings an earlier test left in it)."""
+    driver.get("about:blank")
+    driver.get(url)
+
+
 def shown_image(driver) -> np.ndarray:
     src = driver.find_element("id", "sample").get_attribute("src")
     return np.array(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))))
@@ -107,7 +117,7 @@ def test_report_opens_from_disk(driver, runs, tmp_path):
 def test_playground_slider_changes_the_image_and_interpolates(driver, server):
     from selenium.webdriver.common.keys import Keys
 
-    driver.get(server.url + "/#/run/cond")
+    open_page(driver, server.url + "/#/run/cond")
     version = settled(driver, 0)
     before = shown_image(driver)
     slider = driver.find_element("id", "dir-0")
@@ -129,48 +139,46 @@ def test_playground_slider_changes_the_image_and_interpolates(driver, server):
     assert console_errors(driver) == []
 
 
-def test_picking_class_c_shows_class_c(driver, server):
+def test_picking_class_c_shows_class_c(driver, server, runs):
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
-    from gankit.metrics.extractor import load_extractor
-
-    classifier = load_extractor("digits")
-    driver.get(server.url + "/#/run/cond")
+    run = gankit.load(runs[2])
+    open_page(driver, server.url + "/#/run/cond")
     version = settled(driver, 0)
     picker = Select(driver.find_element("id", "control-y"))
-    assert len(picker.options) == 10
+    assert [o.get_attribute("value") for o in picker.options] == [str(c) for c in range(10)]
     truncation = driver.find_element("id", "truncation")
     truncation.send_keys(*[Keys.ARROW_LEFT] * 10)  # 1.0 -> 0.5: fidelity over diversity
     assert float(truncation.get_attribute("value")) == pytest.approx(0.5)
     version = settled(driver, version)
-    seen, order = [], [1, 2, 3, 4, 5, 6, 7, 8, 9, 0]  # every pick changes the class shown before
+    order = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0]  # every pick changes the class shown before
     for seed in SEEDS:
         seed_box = driver.find_element("id", "seed")
         seed_box.clear()
         seed_box.send_keys(str(seed) + "\n")
         version = settled(driver, version)
         assert driver.execute_script("return gk.setting.seed") == seed
+        shown = {}
         for c in order:
             picker.select_by_value(str(c))
             version = settled(driver, version)
             assert driver.execute_script("return gk.setting.values.y") == c
-            image = shown_image(driver)
-            assert image.shape == (8, 8)
-            seen.append(int(classifier.probs(image[None, None]).argmax()))
+            shown[c] = shown_image(driver)
             if seed == 5 and c == 3:
                 screenshot(driver, "playground.png")
-    wanted = order * len(SEEDS)
-    wrong = [(want, got) for want, got in zip(wanted, seen) if want != got]
-    # The test recipe's weakest class is 7 (read as 7 in about half of all draws, as 2 otherwise); on
-    # these seeds it draws every class readably, and 2 misses of 30 leave room for numeric drift.
-    assert len(wrong) <= 2, f"(asked, shown) pairs that differ: {wrong}"
+        # The page shows what the library samples for (class c, seed s, truncation 0.5), bit for bit.
+        for c in order:
+            expected = run.sample_array(1, seed=seed, labels=np.array([c]), truncation=0.5)[0, 0]
+            np.testing.assert_array_equal(shown[c], expected, err_msg=f"class {c}, seed {seed}")
+        # and the class matters: the ten classes of one seed give ten different images
+        assert len({shown[c].tobytes() for c in order}) == 10
     assert console_errors(driver) == []
 
 
 def test_toy_cloud_moves_toward_the_modes(driver, server):
     centres = TOY_DISTRIBUTIONS["ring8"].centers
-    driver.get(server.url + "/#/toy")
+    open_page(driver, server.url + "/#/toy")
     driver.find_element("id", "toy-start").click()
     early = wait_for(driver, "gk.toy && gk.toy.running && gk.toy.points.length && gk.toy")
     start_distance = nearest_centre_distance(np.asarray(early["points"]), centres)

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 import torch
 
 import gankit
@@ -31,3 +32,22 @@ def test_the_worked_example_family_trains_and_samples_by_class(tmp_path):
         nearest = torch.cdist(points, centres).argmin(1)
         hits.append((nearest == label).float().mean().item())
     assert min(hits) > 0.9, hits  # chance is 1/8
+
+
+def test_the_growing_example_fades_its_block_in_over_images(tmp_path):
+    import json
+
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    namespace = {"__name__": "docs_recipes_example"}
+    for code in (blocks[0], next(b for b in blocks if "class Grow(Recipe)" in b)):
+        exec(compile(code, str(DOC), "exec"), namespace)
+    cfg = RunConfig(model="toy-grow")
+    cfg.data.name = "digits"
+    cfg.train.steps, cfg.train.batch_size, cfg.train.log_every, cfg.train.sample_every = 80, 64, 1, 80
+    train(cfg, tmp_path / "run", progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    # alpha as the D phase of iteration i saw it: i * 64 images drawn before it, less the 2,000 at 4x4
+    want = [min(max((r["step"] - 1) * 64 - 2000, 0) / 2000, 1.0) for r in rows]
+    assert [r["alpha"] for r in rows] == pytest.approx(want)
+    run = gankit.load(tmp_path / "run")
+    assert int(run.recipe.stage) == 1 and run.sample(4).shape == (4, 1, 8, 8)

@@ -69,8 +69,9 @@ def test_shipped_extractor_reaches_recorded_accuracy(name, stride, floor):
     x, y = test.x[::stride], test.y[::stride]
     acc = float((ext.predict(x) == y).mean())
     assert acc >= floor
-    if stride == 1:  # the whole test split: exactly what was recorded
-        assert acc == pytest.approx(ext.meta["test_accuracy"], abs=1e-6)
+    if stride == 1:  # the whole test split: what was recorded, give or take two borderline images whose
+        # argmax another CPU's arithmetic may flip (a weight or preprocessing change moves far more)
+        assert acc == pytest.approx(ext.meta["test_accuracy"], abs=2 / len(y) + 1e-9)
     else:
         assert acc == pytest.approx(ext.meta["test_accuracy"], abs=0.025)
 

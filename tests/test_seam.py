@@ -120,9 +120,6 @@ class Paired(Tiny):
         dim = int(np.prod(self.data_shape))
         self.nets["G"] = nn.Sequential(nn.Flatten(), mlp(dim, dim, options.width), nn.Unflatten(1, self.data_shape))
 
-    def grid_inputs(self, noise):
-        return {"a": torch.from_numpy(inverted_digits("test").extra["a"][:16]).float() / 127.5 - 1}, 4
-
     def phases(self):
         return [Phase("D", trains="D", draws=("pairs",)), Phase("G", trains="G", draws=("pairs",))]
 
@@ -377,8 +374,11 @@ def test_b_a_paired_stream_keeps_its_pairs_and_samples_from_a_given_input(tmp_pa
     run = gankit.load(tmp_path / "run")
     a = torch.from_numpy(inverted_digits("test").extra["a"][:5]).float() / 127.5 - 1
     assert run.sample(5, a=a).shape == (5, 1, 8, 8)
-    with pytest.raises(ValueError, match="not drawn at random: pass it"):
-        run.sample(5)
+    # Not passed, "a" comes from held-out examples of the data: sampling works like any family's.
+    drawn = run.inputs(5, seed=3)["a"]
+    held_out = torch.from_numpy(inverted_digits("test").extra["a"]).float() / 127.5 - 1
+    assert all((held_out == row).flatten(1).all(1).any() for row in drawn)
+    torch.testing.assert_close(run.sample(5, seed=3), run.sample(5, a=drawn), rtol=0, atol=0)
     assert (tmp_path / "run" / "samples" / "step_000050.png").exists()
 
 

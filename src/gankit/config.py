@@ -58,6 +58,10 @@ class TrainConfig:
     momentum: float = 0.5  # SGD; the GAN paper's Parzen experiments start at 0.5
     real_label: float = 1.0  # < 1 is one-sided label smoothing
     ema: float = 0.0  # generator EMA decay per step; 0 disables (e.g. 0.999)
+    # Generator EMA with a half-life in thousands of real images (NVlabs' ema_kimg, e.g. 10): the
+    # same average whatever the batch size, also when a stage changes it. Overrides train.ema.
+    ema_kimg: float | None = None
+    ema_rampup: float | None = None  # with ema_kimg: the half-life is at most this fraction of the images seen (e.g. 0.05)
     lr_decay: float | None = None  # decay every learning rate linearly to 0 from this fraction of the budget (e.g. 0.5)
     augment: str = "none"  # what D sees: none | diffaugment[:color,translation,cutout] | ada[:TARGET] (gankit.augment)
     log_every: int = 50

@@ -12,6 +12,7 @@ import torch
 from gankit.config import RunConfig, read_run_config
 from gankit.data.catalog import DatasetInfo, info_for
 from gankit.models import Noise
+from gankit.models.examples import examples_of
 from gankit.models.inputs import slice_inputs
 from gankit.models.recipe import MAIN_STREAM
 from gankit.models.registry import build_recipe
@@ -60,6 +61,7 @@ class Run:
         weights = ckpt.load_weights(self.checkpoint)
         ckpt.unpack_recipe(self.recipe, weights, ckpt.load_state(self.checkpoint).get("recipe", {}))
         self.recipe.to(self.device).eval()
+        self._examples = {}
         self.generator = self.recipe.nets[self.recipe.generator_name]
         ema_weights = ckpt.ema_weights(weights)
         self.uses_ema = bool(ema and ema_weights)
@@ -88,9 +90,31 @@ class Run:
         """The generator's inputs (:class:`gankit.models.Input`): names, shapes, distributions."""
         return self.recipe.inputs()
 
-    def inputs(self, n: int, seed: int = 0, **given: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Generator inputs for ``n`` samples from seed ``seed``; ``given`` fixes some (``y=labels``)."""
-        return self.recipe.draw_inputs(n, Noise.seeded(seed, self.device), **given)
+    def examples(self, split: str = "test"):
+        """Examples of the run's data in ``split`` ("test": held out; "train"), from which the inputs
+        the data give (pix2pix's image to translate) are drawn when nobody passes them; loaded once."""
+        if split not in self._examples:
+            self._examples[split] = examples_of(self.config, split)
+        return self._examples[split]
+
+    def inputs(self, n: int, seed: int = 0, split: str = "test", **given: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Generator inputs for ``n`` samples from seed ``seed``; ``given`` fixes some (``y=labels``).
+
+        Inputs the data give and ``given`` leaves out are drawn from the examples of ``split``.
+        """
+        missing = any(s.distribution == "given" and s.name not in given for s in self.input_specs)
+        return self.recipe.draw_inputs(n, Noise.seeded(seed, self.device),
+                                       self.examples(split) if missing else None, **given)
+
+    def truncate(self, inputs: dict[str, torch.Tensor], truncation: float | None,
+                 given=frozenset()) -> dict[str, torch.Tensor]:
+        """``inputs`` with the truncation trick at ``truncation`` applied as the family defines it
+        (``Recipe.truncate``); ``None`` leaves them as drawn."""
+        if truncation is None:
+            return inputs
+        if not 0 <= truncation <= 2:
+            raise ValueError(f"truncation must lie in [0, 2] (1 is the full prior), got {truncation}")
+        return self.recipe.truncate(inputs, float(truncation), frozenset(given))
 
     @torch.no_grad()
     def generate(self, inputs: dict[str, torch.Tensor], batch_size: int = 500) -> torch.Tensor:
@@ -101,30 +125,28 @@ class Run:
         return torch.cat(out)
 
     def sample(self, n: int, labels: torch.Tensor | None = None, truncation: float | None = None,
-               seed: int = 0, **given: torch.Tensor) -> torch.Tensor:
+               seed: int = 0, split: str = "test", **given: torch.Tensor) -> torch.Tensor:
         """``n`` samples (images in [-1, 1]) from seed ``seed``.
 
         ``labels`` picks the classes of a conditional model; other keyword arguments fix other
-        inputs by name. ``truncation`` scales the normal latents towards their mean (the
-        truncation trick: fidelity for diversity); ``None`` samples the full prior.
+        inputs by name. ``truncation`` moves the samples towards the average one as the family
+        defines it (the truncation trick: fidelity for diversity; by default the normal latents
+        are scaled by it); ``None`` samples the full prior. Inputs the data give (an image to
+        translate) that are not passed come from random examples of ``split``.
         """
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
-        if truncation is not None and not 0 <= truncation <= 2:
-            raise ValueError(f"truncation must lie in [0, 2] (1 is the full prior), got {truncation}")
         if labels is not None:
             given["y"] = torch.as_tensor(labels)
-        inputs = self.inputs(n, seed, **given)
-        if truncation is not None:
-            for spec in self.input_specs:
-                if spec.distribution == "normal" and spec.name not in given:
-                    inputs[spec.name] = inputs[spec.name] * truncation
-        return self.generate(inputs)
+        if truncation is not None and not 0 <= truncation <= 2:  # checked before the examples load
+            raise ValueError(f"truncation must lie in [0, 2] (1 is the full prior), got {truncation}")
+        inputs = self.inputs(n, seed, split, **given)
+        return self.generate(self.truncate(inputs, truncation, given))
 
     def sample_array(self, n: int, seed: int = 0, labels: np.ndarray | None = None, truncation: float | None = None,
-                     **given) -> np.ndarray:
+                     split: str = "test", **given) -> np.ndarray:
         """Samples laid out like the dataset: uint8 (N, C, H, W) for images, float32 (N, D) for points."""
-        samples = self.sample(n, None if labels is None else torch.as_tensor(labels), truncation, seed, **given)
+        samples = self.sample(n, None if labels is None else torch.as_tensor(labels), truncation, seed, split, **given)
         if not self.is_image:
             return samples.numpy().astype(np.float32)
         return to_uint8(samples)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gankit.models.inputs import Input, Noise
-from gankit.models.recipe import DataSize, OptimizerSpec, Phase, Progress, Recipe, Step, Stream
+from gankit.models.recipe import DataSize, OptimizerSpec, Phase, Progress, Recipe, StageChange, Step, Stream
 from gankit.models.registry import build_recipe, recipe_class, recipes
 
-__all__ = ["DataSize", "Input", "Noise", "OptimizerSpec", "Phase", "Progress", "Recipe", "Step", "Stream",
+__all__ = ["DataSize", "Input", "Noise", "OptimizerSpec", "Phase", "Progress", "Recipe", "StageChange", "Step", "Stream",
            "build_recipe", "recipe_class", "recipes"]

@@ -68,7 +68,7 @@ class ConditionalRecipe(AdversarialRecipe):
                                self.augmented(fake.detach(), step.noise), inputs["y"])
         shared = step.shared.pop("fake", None)
         if shared is None:
-            inputs = self.training_inputs(self.train_config.batch_size, step.noise)
+            inputs = self.training_inputs(step.batch_size, step.noise)
             shared = self.generate(inputs, self.net("G")), inputs
         fake, inputs = shared
         loss, stats = self.g_loss(self.augmented(fake, step.noise), inputs["y"])

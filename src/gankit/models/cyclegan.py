@@ -51,6 +51,7 @@ class CycleGAN(TranslationRecipe):
     description = "CycleGAN: two ResNet G (A->B, B->A), two PatchGAN D, least squares, cycle 10, identity 5, pools"
     Options = CycleGANOptions
     train_defaults = {"loss": "least-squares", "batch_size": 4, "lr_decay": 0.5}
+    source_field = "x"  # the A domain's own images: unpaired data have no targets
 
     @classmethod
     def streams(cls, cfg, options):

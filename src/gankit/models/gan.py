@@ -100,7 +100,7 @@ class AdversarialRecipe(Recipe):
             return loss + self.d_penalties(D, real_in, fake_in, step, stats), stats
         shared = step.shared.pop("fake", None)
         if shared is None:
-            inputs = self.draw_inputs(self.train_config.batch_size, step.noise)
+            inputs = self.draw_inputs(step.batch_size, step.noise)
             shared = self.generate(inputs, self.net("G")), inputs
         fake, inputs = shared
         if self.tricks.feature_matching:
@@ -173,7 +173,7 @@ class AdversarialRecipe(Recipe):
 
         def d_loss(critic, i):
             real = self.d_input(step.next_batch()["x"], step)
-            fake = self.generate(self.draw_inputs(t.batch_size, step.noise), self.net("G"))
+            fake = self.generate(self.draw_inputs(step.batch_size, step.noise), self.net("G"))
             return adversarial.d_loss(critic(real), critic(self.d_input(fake, step)), t.real_label)
 
         return unrolled_critic(self.nets["D"], d_loss, self.tricks.unrolled_steps, self.tricks.unrolled_lr)

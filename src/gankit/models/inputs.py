@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 DISTRIBUTIONS = ("normal", "uniform", "categorical", "given")
@@ -28,10 +29,13 @@ class Input:
     name : its key in the inputs mapping (``"z"``, ``"y"``, ``"c_cont"``, ``"condition"``, ...).
     shape : the shape of one example's input (``(latent_dim,)``; ``()`` for a class label).
     distribution : how it is drawn: ``"normal"`` (N(0, 1)), ``"uniform"`` (U(low, high)),
-        ``"categorical"`` (an int64 in ``0..classes-1``) or ``"given"`` (never drawn: the caller
-        supplies it, e.g. the image a pix2pix generator translates).
+        ``"categorical"`` (an int64 in ``0..classes-1``) or ``"given"`` (not random: the caller
+        supplies it, e.g. the image a pix2pix generator translates, or else it is taken from
+        examples of the data, the held-out split by default).
     classes : the number of categories, for ``"categorical"``.
     low, high : the range of ``"uniform"``.
+    field : for ``"given"``: the field of the data examples it is taken from (a batch key such as
+        ``"x"`` or an archive's per-image array); None: the input's own name.
     """
 
     name: str
@@ -40,6 +44,7 @@ class Input:
     classes: int | None = None
     low: float = -1.0
     high: float = 1.0
+    field: str | None = None
 
     def __post_init__(self):
         if self.distribution not in DISTRIBUTIONS:
@@ -66,7 +71,8 @@ class Input:
         if self.distribution == "categorical":
             return noise.randint(self.classes, n, *self.shape)
         raise ValueError(f"the generator's input {self.name!r} is not drawn at random: pass it "
-                         f"(e.g. {self.name}=tensor of shape (n, {', '.join(map(str, self.shape))}))")
+                         f"(e.g. {self.name}=tensor of shape (n, {', '.join(map(str, self.shape))})) or "
+                         "give examples of the data to take it from")
 
     def check(self, value: torch.Tensor, n: int) -> torch.Tensor:
         """A value the caller gave: the right number of rows and per-example shape, or a clear error."""
@@ -118,15 +124,40 @@ class Noise:
         return self._mine(torch.randint(high, (n * self.world_size, *shape), generator=self.generator), n)
 
 
-def draw_inputs(inputs: tuple[Input, ...], n: int, noise: Noise, given: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Inputs for ``n`` examples: each given value checked, every other one drawn in declaration order."""
+def example_field(examples, spec: Input, rows) -> torch.Tensor:
+    """The rows ``rows`` of the data field that ``spec`` is given by, as the networks take them:
+    uint8 images in [-1, 1], anything else as float (labels as int64)."""
+    name = spec.field or spec.name
+    fields = {"x": examples.x, **({"y": examples.y} if examples.y is not None else {}), **examples.extra}
+    if name not in fields:
+        raise ValueError(f"the generator's input {spec.name!r} is given by the data, and the examples "
+                         f"({examples.name}) have no field {name!r}; they have {', '.join(sorted(fields))}")
+    values = np.asarray(fields[name])[np.asarray(rows)]
+    if values.dtype == np.uint8:
+        return torch.from_numpy(np.ascontiguousarray(values)).float().div(127.5).sub(1.0)
+    if np.issubdtype(values.dtype, np.integer):
+        return torch.from_numpy(values.astype(np.int64))
+    return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32))
+
+
+def draw_inputs(inputs: tuple[Input, ...], n: int, noise: Noise, given: dict[str, torch.Tensor],
+                examples=None) -> dict[str, torch.Tensor]:
+    """Inputs for ``n`` examples: each given value checked, every other one drawn in declaration order.
+
+    An input ``given`` by the data that the caller does not pass is taken from ``n`` examples
+    drawn (with replacement, from ``noise``) out of ``examples``, all such inputs from the same rows.
+    """
     names = [i.name for i in inputs]
     if unknown := sorted(set(given) - set(names)):
         raise ValueError(f"this generator takes no input named {', '.join(unknown)}; its inputs are "
                          f"{', '.join(names)}")
-    out = {}
+    out, rows = {}, None
     for spec in inputs:
         value = given.get(spec.name)
+        if value is None and spec.distribution == "given" and examples is not None:
+            if rows is None:
+                rows = noise.randint(len(examples), n).cpu().numpy()
+            value = example_field(examples, spec, rows)
         out[spec.name] = spec.draw(n, noise) if value is None else spec.check(value, n).to(noise.device)
     return out
 

@@ -11,7 +11,10 @@ A recipe declares what it needs and computes its losses; the Trainer owns everyt
 * its phases (:class:`Phase`): Algorithm 1 is ``D`` k times, then ``G``; a phase can step several
   optimisers, run every N iterations with a gain (lazy regularisation), and draw batches;
 * its generator's inputs (:class:`~gankit.models.inputs.Input`): latents, labels, codes, a
-  conditioning image; sampling everywhere goes through them;
+  conditioning image; sampling everywhere goes through them, and an input ``given`` by the data is
+  drawn from the held-out examples wherever nobody passes it;
+* optionally, how it changes as training goes (``advance``: a stage, a fade-in weight) and how it
+  truncates its samples (``truncate``);
 
 and computes the loss of a phase from a :class:`Step`. A new family is one file in
 ``gankit/models`` that never touches the Trainer. NVlabs' stylegan2-ada-pytorch splits training
@@ -30,7 +33,7 @@ from torch import nn
 from gankit.augment import AdaptiveAugment, make_augment
 from gankit.config import ConfigError, RunConfig, TrainConfig
 from gankit.data.catalog import DatasetInfo
-from gankit.models.inputs import Input, Noise, draw_inputs
+from gankit.models.inputs import Input, Noise, draw_inputs, example_field
 from gankit.models.registry import register
 
 Batch = dict[str, torch.Tensor]  # named tensors of one batch: "x", "y", a paired image, a mask, ...
@@ -123,6 +126,23 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class StageChange:
+    """What ``Recipe.advance`` returns when training enters a new stage.
+
+    The Trainer then asks ``phases()`` again (the phases, the networks they train and keep
+    differentiable, the DDP wrappers all follow the new stage) and starts the named optimisers
+    afresh: their moments and step counts are dropped, as the official Progressive GAN does at
+    each new resolution (``reset_opt_for_new_lod``).
+
+    Attributes
+    ----------
+    reset_optimizers : names of ``Recipe.optimizers()`` whose state starts anew.
+    """
+
+    reset_optimizers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Progress:
     """Where training stands, for schedules.
 
@@ -150,7 +170,14 @@ class Step:
     progress: Progress
     noise: Noise
     reader: Callable[[str], Batch]
+    batch_sizes: dict[str, int] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def batch_size(self) -> int:
+        """This process's batch size of the main stream now (it may change with a stage), also in
+        phases that draw no data: a generator phase makes as many fakes as D saw reals."""
+        return next(iter(self.batch_sizes.values()))
 
     @property
     def batch(self) -> Batch:
@@ -196,6 +223,9 @@ class Recipe(nn.Module, abc.ABC):
     generator_name: ClassVar[str] = "G"
     # The train.augment kinds whose hooks the family's losses call (``augmented``; ADA also ``observe_real``).
     augmentations: ClassVar[tuple[str, ...]] = ()
+    # True when a stage leaves some parameters of a trained network unused (a growing network's
+    # later blocks): DDP then looks for them after each forward pass, which costs a little time.
+    grows: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -257,6 +287,33 @@ class Recipe(nn.Module, abc.ABC):
         """Batch size and resolution of each stream from now on; default: as configured, always."""
         return {}
 
+    def advance(self, progress: Progress) -> StageChange | None:
+        """Called before every iteration with where training stands; default: nothing changes.
+
+        A recipe whose shape changes as training goes (a stage, a fade-in weight α) updates that
+        state here. Keep it in buffers of the recipe (``register_buffer``): checkpoints hold them,
+        so a resumed run continues mid-stage, mid-fade. Return a :class:`StageChange` when the
+        phases or the networks they train change, or optimisers must start afresh; else None.
+        Use ``progress.images`` or ``progress.iteration``, not ``fraction`` (a time budget makes
+        it depend on the clock).
+        """
+        return None
+
+    def truncate(self, inputs: dict[str, torch.Tensor], psi: float,
+                 given: frozenset[str] = frozenset()) -> dict[str, torch.Tensor]:
+        """The truncation trick: ``inputs`` moved towards the mean sample by ``psi`` (1: unchanged).
+
+        Default: every normal input not ``given`` by the caller is scaled by ``psi`` towards its
+        mean 0. A family that truncates elsewhere (StyleGAN in W, towards a tracked average)
+        overrides it, e.g. by adding a per-sample ``psi`` entry that ``generate`` reads. Every
+        sampler (grids, ``gankit sample/eval/interpolate``, ``serve``, the report) goes through it.
+        """
+        out = dict(inputs)
+        for spec in self.inputs():
+            if spec.distribution == "normal" and spec.name not in given:
+                out[spec.name] = inputs[spec.name] * psi
+        return out
+
     # --- helpers shared by all families -------------------------------------------------------
     def net(self, name: str) -> nn.Module:
         """The network to call in the current phase (its DDP wrapper while it is being trained)."""
@@ -289,17 +346,37 @@ class Recipe(nn.Module, abc.ABC):
         self.augment.observe(real_out, boundary)
         return {"aug_p": self.augment.p.detach().clone()}
 
-    def draw_inputs(self, n: int, noise: Noise, **given: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Generator inputs for ``n`` samples: given ones checked, the rest drawn from ``noise``."""
-        return draw_inputs(self.inputs(), n, noise, given)
+    def draw_inputs(self, n: int, noise: Noise, examples: Any = None, **given: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Generator inputs for ``n`` samples: given ones checked, the rest drawn from ``noise``.
 
-    def grid_inputs(self, noise: Noise) -> tuple[dict[str, torch.Tensor], int]:
-        """Inputs of a sample grid and its row length: 8 x 8, or one row of 8 per class."""
+        ``examples`` (an :class:`~gankit.data.imageset.ImageSet`, the held-out split by default)
+        supplies the inputs the data give (a conditioning image, a caption's embedding) that the
+        caller does not pass: ``n`` random examples of it, drawn from ``noise``.
+        """
+        return draw_inputs(self.inputs(), n, noise, given, examples)
+
+    @property
+    def needs_examples(self) -> bool:
+        """Whether some input of the generator comes from the data (``distribution="given"``)."""
+        return any(spec.distribution == "given" for spec in self.inputs())
+
+    def grid_inputs(self, noise: Noise, examples: Any = None) -> tuple[dict[str, torch.Tensor], int]:
+        """Inputs of a sample grid and its row length: 8 x 8, or one row of 8 per class.
+
+        Inputs given by the data come from the first examples of ``examples``, so every grid of a
+        run shows the same ones.
+        """
         label = next((spec for spec in self.inputs() if spec.is_label), None)
-        if label is None:
-            return self.draw_inputs(GRID_SIZE, noise), GRID_COLUMNS
-        y = torch.arange(label.classes).repeat_interleave(GRID_COLUMNS)
-        return self.draw_inputs(len(y), noise, y=y), GRID_COLUMNS
+        n = GRID_SIZE if label is None else label.classes * GRID_COLUMNS
+        given = {}
+        if label is not None:
+            given["y"] = torch.arange(label.classes).repeat_interleave(GRID_COLUMNS)
+        if examples is not None:
+            n = min(n, len(examples))
+            given = {k: v[:n] for k, v in given.items()}
+            given.update({spec.name: example_field(examples, spec, range(n)) for spec in self.inputs()
+                          if spec.distribution == "given"})
+        return self.draw_inputs(n, noise, examples, **given), GRID_COLUMNS
 
     def grid_images(self, samples: torch.Tensor) -> torch.Tensor:
         """The images of a sample grid, given the generator's outputs for ``grid_inputs``: the samples.

@@ -1,24 +1,22 @@
 """What pix2pix and CycleGAN share: a generator that takes an image, and grids of input | output | target.
 
 The generator's one input is ``Input("a", (C, H, W), distribution="given")``: the image to
-translate, so ``gankit.load(run).sample(n, a=images)`` and ``gankit translate`` call it. Sample
-grids show fixed held-out pairs (the test split; the training split when there is none) as
-triples input | output | target, four triples per row; unpaired data show input | output.
+translate, so ``gankit.load(run).sample(n, a=images)`` and ``gankit translate`` call it; where no
+image is passed (``gankit sample``, ``eval``, ``report``, ``serve``) it comes from held-out
+examples of the data. Sample grids show the first held-out examples as triples input | output |
+target, four triples per row; unpaired data show input | output.
 """
 
 from __future__ import annotations
 
-import warnings
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from gankit.data import DataError, load_dataset
-from gankit.data.imageset import convert_images
-from gankit.data.paired import INPUT, load_domain
-from gankit.models.inputs import Input
+from gankit.data.paired import INPUT
+from gankit.models.inputs import Input, example_field
 from gankit.models.recipe import Recipe
-from gankit.viz.grid import from_uint8
 
 GRID_PAIRS = 16
 PAIRS_PER_ROW = 4
@@ -28,14 +26,12 @@ DIRECTIONS = ("AtoB", "BtoA")
 class TranslationRecipe(Recipe):
     """Base of the image-to-image families (no ``name``: not a family of its own)."""
 
-    def inputs(self):
-        return (Input("a", tuple(self.input_shape), distribution="given"),)
+    # The field of the main stream's examples that holds the image to translate: a pair's input
+    # (its "x" is the target), or the domain's images themselves for unpaired data.
+    source_field: ClassVar[str] = INPUT
 
-    def draw_inputs(self, n, noise, **given):
-        if "a" not in given:  # `gankit sample` / `gankit eval` have no images to give
-            raise ValueError(f"{self.name} translates images rather than sampling them: use `gankit translate RUN "
-                             "INPUT... --out DIR`, `gankit translate RUN --eval`, or run.sample(n, a=images)")
-        return super().draw_inputs(n, noise, **given)
+    def inputs(self):
+        return (Input("a", tuple(self.input_shape), distribution="given", field=self.source_field),)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -61,42 +57,13 @@ class TranslationRecipe(Recipe):
         return 4
 
     # --- sample grids ---------------------------------------------------------------------------
-    def grid_pairs(self, device) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Fixed (inputs, targets or None) for the grids, in [-1, 1] on ``device``."""
-        info = next(iter(self.data.values()))
-        name = info.name
-        size, channels = info.shape[-1], info.shape[0]
-        a = b = None
-        for split in ("test", "train"):
-            try:
-                if " (" in name:  # one domain of unpaired data: "emojione2noto (A)"
-                    source = name.rsplit(" (", 1)[0]
-                    try:
-                        with warnings.catch_warnings():  # two unpaired folders: no partners is no news
-                            warnings.simplefilter("ignore")
-                            paired = load_dataset(source, split, size=size)
-                        a, b = paired.extra[INPUT], paired.x
-                    except (DataError, KeyError):
-                        a = load_domain(source, "A", split, size=size).x
-                else:
-                    paired = load_dataset(name, split, size=size)
-                    a, b = paired.extra[INPUT], paired.x
-                break
-            except DataError as e:
-                problem = e
-        if a is None:
-            warnings.warn(f"no fixed pairs for the sample grids ({problem}); they show no images", stacklevel=2)
-            return torch.zeros(0, *self.input_shape, device=device), None
-
-        def tensor(x, c):
-            x = convert_images(x[:GRID_PAIRS], channels=c) if x.shape[1] != c else x[:GRID_PAIRS]
-            return from_uint8(x).to(device)
-
-        return tensor(a, self.input_shape[0]), None if b is None else tensor(b, channels)
-
-    def grid_inputs(self, noise):
-        a, self.grid_targets = self.grid_pairs(noise.device)
+    def grid_inputs(self, noise, examples=None):
+        n = 0 if examples is None else min(GRID_PAIRS, len(examples))
+        a = (example_field(examples, self.inputs()[0], range(n)) if n
+             else torch.zeros(0, *self.input_shape)).to(noise.device)
         self.grid_sources = a
+        paired = n and self.source_field != "x"
+        self.grid_targets = example_field(examples, Input("x"), range(n)).to(noise.device) if paired else None
         return {"a": a}, (3 if self.grid_targets is not None else 2) * PAIRS_PER_ROW
 
     def grid_images(self, samples):

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gankit.models.inputs import example_field
 from gankit.run import Run, interpolation_latents
 from gankit.viz.controls import controls, main_latent
 from gankit.viz.grid import grid_array
@@ -75,7 +76,6 @@ class Playground:
         self.latent = main_latent(self.specs)
         self.directions: dict[str, torch.Tensor] = {}
         self.lock = threading.Lock()  # directions are computed once, by the first request that needs them
-        self.given_data: dict[str, np.ndarray] = {}
 
     def describe(self) -> dict:
         run = self.run
@@ -137,11 +137,10 @@ class Playground:
         rows = [self.run.inputs(1, seed + i, **{k: v[i:i + 1] for k, v in given.items()}) for i in range(n)]
         inputs = {k: torch.cat([r[k] for r in rows]) for k in rows[0]}
         truncation = setting.get("truncation")
+        if truncation is not None:
+            inputs = self.run.truncate(inputs, number(truncation, "truncation", 0.0, 2.0), given)
         if self.latent is not None:
-            z = inputs[self.latent.name].reshape(n, -1)
-            if truncation is not None:
-                z = z * number(truncation, "truncation", 0.0, 2.0)
-            z = z + self.offset(setting)
+            z = inputs[self.latent.name].reshape(n, -1) + self.offset(setting)
             inputs[self.latent.name] = z.reshape(n, *self.latent.shape)
         return inputs
 
@@ -180,29 +179,15 @@ class Playground:
         raise BadRequest(f"{control.name} is a latent: move it with the seed, the truncation and the directions")
 
     def given_examples(self, name: str, indices: list) -> torch.Tensor:
-        """A ``given`` input taken from the run's test data (the field of that name), by example index."""
-        data = self.given_data.get(name)
-        if data is None:
-            data = self.load_given(name)
-        idx = [number(i, name, 0, len(data) - 1, integer=True) for i in indices]
-        values = torch.as_tensor(data[idx])
-        return values.float() / 127.5 - 1.0 if data.dtype == np.uint8 else values.float()
-
-    def load_given(self, name: str) -> np.ndarray:
-        from gankit.data import load_dataset
-        from gankit.models.registry import recipe_class, recipe_options
-
-        cfg = self.run.config
-        stream = next(iter(recipe_class(cfg.model).streams(cfg, recipe_options(cfg)).values()))
-        d = cfg.data
-        data = (stream.data("test") if callable(stream.data)
-                else load_dataset(stream.data, "test", d.root, d.size, d.channels, store="memory"))
-        if name not in data.extra:
-            raise BadRequest(f"the generator's input {name!r} is given by the caller, and the run's data have no "
-                             f"field {name!r} to take it from")
-        with self.lock:
-            self.given_data[name] = data.extra[name]
-        return data.extra[name]
+        """A ``given`` input taken from the run's held-out examples, by example index."""
+        with self.lock:  # loaded once, by the first request that needs them
+            examples = self.run.examples()
+        idx = [number(i, name, 0, len(examples) - 1, integer=True) for i in indices]
+        spec = next(s for s in self.specs if s.name == name)
+        try:
+            return example_field(examples, spec, idx)
+        except ValueError as e:
+            raise BadRequest(str(e)) from e
 
     # --- what the API returns ---------------------------------------------------------------------
     def picture(self, samples: torch.Tensor, nrow: int) -> dict:

@@ -107,6 +107,13 @@ def any_rank(flag: bool, world: World, device: torch.device) -> bool:
     return bool(t.item() > 0)
 
 
+def mean_over_ranks(values: torch.Tensor) -> torch.Tensor:
+    """``values`` averaged over every rank (each rank passes the same number of values in one order)."""
+    values = values.detach().clone()
+    dist.all_reduce(values, op=dist.ReduceOp.SUM)
+    return values / dist.get_world_size()
+
+
 def leave(failed: bool | None = None) -> None:
     """Leave the process group (if any): all ranks together after a clean end, at once after an error.
 

@@ -30,7 +30,8 @@ from gankit import __version__, losses
 from gankit.config import ConfigError, RunConfig, read_run_config, save_yaml
 from gankit.data import TOY_DISTRIBUTIONS, DeviceDataset, load_dataset
 from gankit.models import Noise, Progress, Step
-from gankit.models.recipe import OptimizerSpec
+from gankit.models.examples import examples_of
+from gankit.models.recipe import OptimizerSpec, StageChange
 from gankit.models.schedules import linear_decay
 from gankit.models.registry import build_recipe, recipe_class, recipe_options
 from gankit.nn.fuse import fuse_upsample_conv
@@ -209,10 +210,9 @@ class Trainer:
 
         infos, sources = self.open_streams(cfg)
         self.recipe = build_recipe(cfg, infos).to(self.device)
-        self.phases = self.recipe.phases()
         self.optimizer_specs = self.recipe.optimizers()
-        self.check_recipe()
         self.prepare_networks()
+        self.enter_stage()
         if self.world.distributed:  # but each rank its own dropout masks
             torch.manual_seed(t.seed + self.world.rank)
 
@@ -224,11 +224,16 @@ class Trainer:
                                     for name, spec in self.optimizer_specs.items()}
         self.scheduled = {name: spec for name, spec in self.optimizer_specs.items() if spec.schedule is not None}
         gen = self.recipe.generator_name
-        self.ema = EMA(self.recipe.nets[gen], t.ema) if t.ema > 0 else None
+        self.ema = (EMA(self.recipe.nets[gen], t.ema, t.ema_kimg, t.ema_rampup)
+                    if t.ema > 0 or t.ema_kimg else None)
         # The latent stream is its own seeded generator (not the global RNG that dropout uses), so
         # every rank draws the same global batch and a resumed run continues the same stream.
         self.noise = Noise(torch.Generator().manual_seed(t.seed), self.device, self.world.rank, self.world.size)
-        self.grid_inputs, self.grid_columns = self.recipe.grid_inputs(Noise.seeded(t.seed + 1, self.device))
+        # Inputs the data give (pix2pix's image to translate) come from held-out examples in grids.
+        self.examples = examples_of(cfg) if self.recipe.needs_examples else None
+        grid_noise = Noise.seeded(t.seed + 1, self.device)
+        self.grid_inputs, self.grid_columns = (self.recipe.grid_inputs(grid_noise) if self.examples is None
+                                               else self.recipe.grid_inputs(grid_noise, self.examples))
         self.precision = resolve_precision(t.precision, self.device)
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         if t.precision == "bf16" and self.device.type == "cpu" and cpu_has_bf16() is False:
@@ -329,6 +334,31 @@ class Trainer:
         self._owned = owned | {id(p) for p in params}
         return params
 
+    def enter_stage(self, change: StageChange | None = None) -> None:
+        """Take the recipe's phases as they are now (at start-up, after a resume, at a stage boundary):
+        what each phase trains and keeps differentiable, and the DDP wrappers that follow from it;
+        start the optimisers the change names afresh."""
+        self.phases = self.recipe.phases()
+        self.check_recipe()
+        self.stepped = {phase.name: self.stepped_networks(phase) for phase in self.phases}
+        # The networks a phase differentiates: those it steps, and those whose graph it keeps.
+        self.live = {phase.name: self.stepped[phase.name] | set(phase.keeps_graph_of) for phase in self.phases}
+        self.wrapped: dict[str, nn.Module] = {}
+        if self.world.distributed:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            names = set().union(*self.live.values())
+            for name in names:  # DDP registers the parameters that require gradients; phases set them anew
+                self.recipe.nets[name].requires_grad_(True)
+            # Sorted: every rank must build its DDP wrappers (and their collectives) in one order.
+            self.wrapped = {name: DistributedDataParallel(self.recipe.nets[name], device_ids=ids,
+                                                          find_unused_parameters=self.recipe.grows)
+                            for name in sorted(names)}
+        for name in change.reset_optimizers if change else ():
+            if name not in self.optimizers:
+                raise ConfigError(f"recipe {self.recipe.name!r} resets optimiser {name!r}; its optimisers are "
+                                  f"{', '.join(self.optimizers)}")
+            self.optimizers[name].state.clear()  # Adam's moments and step counts; lr and betas stay
+
     def stepped_networks(self, phase) -> set[str]:
         """The top-level networks whose parameters a phase's optimisers step."""
         return {path.split(".")[0] for name in phase.optimizers for path in self.optimizer_specs[name].nets}
@@ -351,15 +381,6 @@ class Trainer:
         if t.compile:
             for net in nets.values():
                 net.compile()
-        self.stepped = {phase.name: self.stepped_networks(phase) for phase in self.phases}
-        # The networks a phase differentiates: those it steps, and those whose graph it keeps.
-        self.live = {phase.name: self.stepped[phase.name] | set(phase.keeps_graph_of) for phase in self.phases}
-        self.wrapped: dict[str, nn.Module] = {}
-        if self.world.distributed:
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            names = set().union(*self.live.values())
-            # Sorted: every rank must build its DDP wrappers (and their collectives) in one order.
-            self.wrapped = {name: DistributedDataParallel(nets[name], device_ids=ids) for name in sorted(names)}
 
     # --- one iteration -----------------------------------------------------------------------
     def draw(self, stream: str):
@@ -396,8 +417,12 @@ class Trainer:
 
     def iteration(self, totals: dict[str, torch.Tensor], counts: dict[str, int]) -> None:
         progress = self.current_progress()
+        change = self.recipe.advance(progress)
+        if change is not None:
+            self.enter_stage(change)
         self.apply_schedules(progress)
-        step = Step({}, progress, self.noise, self.draw)
+        step = Step({}, progress, self.noise, self.draw,
+                    batch_sizes={name: data.batch_size for name, data in self.streams.items()})
         generator = self.recipe.generator_name
         for index, phase in enumerate(self.phases):
             if self.step % phase.every:
@@ -422,7 +447,8 @@ class Trainer:
                     totals[key] = totals[key] + value if key in totals else value.clone()
                     counts[key] = counts.get(key, 0) + 1
             if self.ema is not None and generator in self.stepped[phase.name]:
-                self.ema.update(self.recipe.nets[generator], self.step)
+                self.ema.update(self.recipe.nets[generator], self.step, self.images,
+                                self.streams[self.main_stream].global_batch)
         self.step += 1
 
     # --- the loop ----------------------------------------------------------------------------
@@ -486,9 +512,17 @@ class Trainer:
                            self.precision)
 
     def log_row(self, totals, counts, images_per_s: float) -> dict[str, float]:
+        """One row of ``metrics.jsonl``: the statistics averaged over the iterations since the last
+        row and, under DDP, over the ranks (every rank calls this at the same steps)."""
         main = self.streams[self.main_stream]
         row: dict[str, float] = {"step": self.step, "epoch": round(main.epoch, 4), "time": round(self.elapsed, 2)}
-        row.update({k: float(v) / counts[k] for k, v in totals.items()})
+        means = {k: float(v) / counts[k] for k, v in totals.items()}
+        if means and self.world.distributed:
+            names = sorted(means)  # one order on every rank
+            averaged = distributed.mean_over_ranks(torch.tensor([means[k] for k in names], dtype=torch.float64,
+                                                                device=self.device))
+            means.update(zip(names, averaged.tolist()))
+        row.update(means)
         row["img_per_s"] = images_per_s  # real images drawn per second, all ranks
         return row
 
@@ -606,6 +640,7 @@ class Trainer:
             torch.manual_seed(self.cfg.train.seed + self.world.rank + 1_000_003 * state["step"])
         self.step, self.elapsed = state["step"], state["elapsed"]
         self.images = state.get("images", 0)
+        self.enter_stage()  # the phases of the stage the recipe's buffers were saved in
 
 
 def train(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True,
