@@ -41,6 +41,7 @@ from gankit.train import tensorboard
 from gankit.train.ema import EMA
 from gankit.train.errors import CheckpointWriteError, DivergenceError
 from gankit.train.lock import RunLock
+from gankit.train.progress import ProgressLine
 from gankit.viz.grid import save_grid
 from gankit.viz.plots import plot_losses, plot_points
 from gankit.viz.toy_progress import save_toy_progress
@@ -464,8 +465,8 @@ class Trainer:
         self.budget_s = 60 * t.minutes if t.minutes else None
         deadline = time.monotonic() + self.budget_s if self.budget_s else None
         is_main = self.world.is_main
-        bar = tqdm(total=target, initial=self.step, disable=not (self.progress_bar and is_main), unit="it",
-                   dynamic_ncols=True, desc=f"{self.cfg.model} on {self.cfg.data.name}")
+        bar = ProgressLine(total=target, initial=self.step, enabled=self.progress_bar and is_main, deadline=deadline,
+                           desc=f"{self.cfg.model} on {self.cfg.data.name}")
         totals: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}
         interrupted = False
