@@ -53,7 +53,7 @@ def build_parser() -> Parser:
                     "train, sample, evaluate and explain them.",
                     epilog="Run `gankit COMMAND --help` for a command's options; `gankit list` for models, "
                            "presets, datasets and losses; `gankit demo` for a first run.")
-    from gankit import __version__
+    from gankit.version import __version__
     parser.add_argument("--version", action="version", version=f"gankit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 

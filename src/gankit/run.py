@@ -11,7 +11,7 @@ import torch
 
 from gankit.config import RunConfig, read_run_config
 from gankit.data.catalog import DatasetInfo, info_for
-from gankit.models import Noise
+from gankit.noise import Noise
 from gankit.models.inputs import slice_inputs
 from gankit.models.recipe import MAIN_STREAM
 from gankit.models.registry import build_recipe

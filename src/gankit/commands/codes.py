@@ -38,7 +38,7 @@ def add_parsers(subparsers) -> None:
 
 def traverse(run, code: str, value_range=None, steps: int = 10, rows: int = 10, codes=(), seed: int = 0):
     """(images (rows, columns, C, H, W) in [-1, 1], row labels, column values) of ``run``'s generator."""
-    from gankit.models import Noise
+    from gankit.noise import Noise
     from gankit.models.codes import parse_codes, traversal_inputs
 
     low, high = value_range if value_range else (None, None)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gankit.models.inputs import Input, Noise
+from gankit.models.inputs import Input
+from gankit.noise import Noise  # re-exported: the recipes' inputs draw from it
 from gankit.models.recipe import DataSize, OptimizerSpec, Phase, Progress, Recipe, Step, Stream
 from gankit.models.registry import build_recipe, recipe_class, recipes
 

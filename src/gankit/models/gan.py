@@ -16,7 +16,8 @@ from torch import nn
 
 from gankit.config import ConfigError
 from gankit.losses import get_loss
-from gankit.models.inputs import Input, Noise
+from gankit.models.inputs import Input
+from gankit.noise import Noise
 from gankit.models.recipe import Phase, Recipe, Step
 from gankit.models.schedules import linear_decay
 from gankit.nn.mlp import MLPDiscriminator, MLPGenerator

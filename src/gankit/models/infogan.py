@@ -56,7 +56,8 @@ from torch import nn
 
 from gankit.augment.ada import rotate_matrix, scale_matrix, translate_matrix, warp
 from gankit.losses import get_loss
-from gankit.models.inputs import Input, Noise
+from gankit.models.inputs import Input
+from gankit.noise import Noise
 from gankit.models.recipe import GRID_COLUMNS, Phase, Recipe, Step
 from gankit.nn.dcgan import DCGANGenerator, discriminator_body, fully_connected, init_weights
 
