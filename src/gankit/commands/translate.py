@@ -110,7 +110,7 @@ def run_translate(args) -> int:
     import torch
     from PIL import Image
 
-    from gankit.viz.grid import from_uint8, to_uint8
+    from gankit.data.pixels import from_uint8, to_uint8
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)

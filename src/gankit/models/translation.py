@@ -18,7 +18,7 @@ from gankit.data.imageset import convert_images
 from gankit.data.paired import INPUT, load_domain
 from gankit.models.inputs import Input
 from gankit.models.recipe import Recipe
-from gankit.viz.grid import from_uint8
+from gankit.data.pixels import from_uint8
 
 GRID_PAIRS = 16
 PAIRS_PER_ROW = 4

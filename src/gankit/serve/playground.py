@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gankit.data.pixels import from_uint8
 from gankit.run import Run, interpolation_latents
 from gankit.viz.controls import controls, main_latent
 from gankit.viz.grid import grid_array
@@ -186,7 +187,7 @@ class Playground:
             data = self.load_given(name)
         idx = [number(i, name, 0, len(data) - 1, integer=True) for i in indices]
         values = torch.as_tensor(data[idx])
-        return values.float() / 127.5 - 1.0 if data.dtype == np.uint8 else values.float()
+        return from_uint8(values) if data.dtype == np.uint8 else values.float()
 
     def load_given(self, name: str) -> np.ndarray:
         from gankit.data import load_dataset

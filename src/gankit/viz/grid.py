@@ -9,19 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-
-def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(N, C, H, W) float in [-1, 1] (or uint8) -> uint8 (N, C, H, W)."""
-    if isinstance(images, torch.Tensor):
-        images = images.detach().float().cpu().numpy()
-    if images.dtype == np.uint8:
-        return images
-    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-def from_uint8(images: np.ndarray) -> torch.Tensor:
-    """uint8 (N, C, H, W) -> float32 tensor in [-1, 1], the networks' range (the inverse of :func:`to_uint8`)."""
-    return torch.from_numpy(np.ascontiguousarray(images)).float().div(127.5).sub(1.0)
+from gankit.data.pixels import to_uint8
 
 
 def grid_array(images: torch.Tensor | np.ndarray, nrow: int | None = None, padding: int = 2,
