@@ -271,7 +271,7 @@ def cmd_interpolate(args) -> int:
     import torch
 
     from gankit import load
-    from gankit.viz.grid import grid_array, save_gif, save_grid
+    from gankit.viz.grid import enlarge, grid_array, save_gif, save_grid
 
     if args.rows < 1 or args.steps < 2:
         raise ConfigError("--rows must be at least 1 and --steps at least 2")
@@ -283,7 +283,7 @@ def cmd_interpolate(args) -> int:
                         for spherical in (False, True)]).reshape(2 * args.rows, args.steps, *run.data_shape)
     if out.suffix == ".gif":
         frames = [grid_array(images[:, i]) for i in range(args.steps)]
-        save_gif([upscale(f) for f in frames], out)
+        save_gif([enlarge(f) for f in frames], out)
     elif out.suffix == ".png":
         save_grid(images.reshape(-1, *run.data_shape), out, nrow=args.steps)
     else:
@@ -291,13 +291,6 @@ def cmd_interpolate(args) -> int:
     print(f"wrote {out}: rows 1-{args.rows} linear, rows {args.rows + 1}-{2 * args.rows} spherical paths, "
           f"{args.steps} steps each")
     return 0
-
-
-def upscale(frame):
-    import numpy as np
-
-    scale = max(1, 256 // max(frame.shape[:2]))
-    return np.kron(frame, np.ones((scale, scale) + (1,) * (frame.ndim - 2), dtype=frame.dtype))
 
 
 # --- list / data / demo --------------------------------------------------------------------------

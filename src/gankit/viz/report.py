@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from gankit.viz.grid import grid_array  # noqa: E402
+from gankit.viz.grid import enlarge, grid_array  # noqa: E402
 from gankit.viz.plots import read_metrics  # noqa: E402
 
 MAX_FRAMES = 40  # sample grids kept for the training slider (evenly spaced, the newest always)
@@ -114,14 +114,10 @@ def read_page(run_dir: str | Path, reference: dict[str, dict] | None = None, gen
 
 
 # --- figures ---------------------------------------------------------------------------------------
-def png_bytes(array: np.ndarray, min_size: int = 256) -> bytes:
+def png_bytes(array: np.ndarray) -> bytes:
     """A uint8 grid as PNG bytes, enlarged (nearest) so that small images stay visible."""
-    img = Image.fromarray(array)
-    scale = max(1, math.ceil(min_size / max(img.width, img.height)))
-    if scale > 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
+    Image.fromarray(enlarge(array)).save(buf, format="PNG")
     return buf.getvalue()
 
 
