@@ -23,7 +23,7 @@ import functools
 from dataclasses import dataclass
 
 from gankit.losses import get_loss
-from gankit.data.paired import load_domain
+from gankit.data.views import load_domain
 from gankit.models.recipe import OptimizerSpec, Phase, Step, Stream
 from gankit.models.translation import TranslationRecipe
 from gankit.nn.image_pool import ImagePool

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from gankit.losses import get_loss
-from gankit.data.paired import load_pairs
+from gankit.data.views import load_pairs
 from gankit.models.recipe import MAIN_STREAM, Phase, Step, Stream
 from gankit.models.translation import TranslationRecipe
 from gankit.nn.patchgan import PatchDiscriminator

@@ -15,7 +15,8 @@ from torch import nn
 
 from gankit.data import DataError, load_dataset
 from gankit.data.imageset import convert_images
-from gankit.data.paired import INPUT, load_domain
+from gankit.data.paired import INPUT
+from gankit.data.views import load_domain
 from gankit.models.inputs import Input
 from gankit.models.recipe import Recipe
 from gankit.data.pixels import from_uint8
