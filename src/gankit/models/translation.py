@@ -8,7 +8,9 @@ triples input | output | target, four triples per row; unpaired data show input 
 
 from __future__ import annotations
 
+import functools
 import warnings
+from typing import Callable
 
 import torch
 from torch import nn
@@ -17,16 +19,27 @@ from gankit.data import DataError, load_dataset
 from gankit.data.imageset import convert_images
 from gankit.data.paired import INPUT
 from gankit.data.views import load_domain
-from gankit.models.inputs import Input
-from gankit.models.recipe import Recipe
 from gankit.data.pixels import from_uint8
+from gankit.models.inputs import Input
+from gankit.models.recipe import Stream
+from gankit.models.train_loss import TrainLossRecipe
 
 GRID_PAIRS = 16
 PAIRS_PER_ROW = 4
 DIRECTIONS = ("AtoB", "BtoA")
 
 
-class TranslationRecipe(Recipe):
+def view_stream(load: Callable, data, *side: str) -> Stream:
+    """A stream of the run's dataset (``cfg.data``) read through a translation view, split by split:
+    ``load_pairs`` (pix2pix), or ``load_domain`` and a ``side`` "A" or "B" (CycleGAN)."""
+    return Stream(functools.partial(_read_view, load, data.name, side, data.size, data.channels, data.root))
+
+
+def _read_view(load, name, side, size, channels, root, split):
+    return load(name, *side, split, size, channels, root)
+
+
+class TranslationRecipe(TrainLossRecipe):
     """Base of the image-to-image families (no ``name``: not a family of its own)."""
 
     def inputs(self):
