@@ -27,6 +27,7 @@ def test_lint_imports_keeps_every_contract():
         [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()",
          "--no-cache", "--no-logo"],
         cwd=ROOT, env=checked_env(), capture_output=True, text=True, timeout=300)
+    # import-linter comes with the test extra: pip install -e '.[test]'
     assert result.returncode == 0, f"lint-imports failed:\n{result.stdout}\n{result.stderr}"
     assert "0 broken" in result.stdout, result.stdout
 
