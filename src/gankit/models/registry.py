@@ -1,13 +1,12 @@
 """The recipes gankit knows by name. A ``Recipe`` subclass with a ``name`` registers itself.
 
-The built-in families live in the modules of ``BUILTIN``, imported the first time a name is
-looked up, so ``import gankit`` stays light and a family outside the package (a benchmark, a
-user's file, a test) registers by being imported.
+The built-in families register when the package :mod:`gankit.models` is imported (it imports
+:mod:`gankit.models.families`), which every import of this module does first; a family outside the
+package (a benchmark, a user's file, a test) registers by being imported.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any, Mapping
 
 from gankit.config import ConfigError, RunConfig, apply_overrides, closest
@@ -19,9 +18,6 @@ if TYPE_CHECKING:
 # it names the type without importing it.
 RecipeClass = type
 
-BUILTIN = ("gankit.models.gan", "gankit.models.dcgan", "gankit.models.cgan", "gankit.models.acgan",
-           "gankit.models.sgan", "gankit.models.infogan", "gankit.models.pix2pix", "gankit.models.cyclegan",
-           "gankit.models.gan1d")
 _RECIPES: dict[str, RecipeClass] = {}
 
 
@@ -36,8 +32,6 @@ def register(cls: RecipeClass) -> None:
 
 def recipes() -> dict[str, RecipeClass]:
     """Every registered recipe by name (the built-in ones first)."""
-    for module in BUILTIN:
-        importlib.import_module(module)
     return dict(_RECIPES)
 
 
