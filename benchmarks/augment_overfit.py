@@ -37,7 +37,7 @@ from gankit.data import load_dataset  # noqa: E402
 from gankit.metrics.evaluate import evaluate  # noqa: E402
 from gankit.run import Run  # noqa: E402
 from gankit.train import checkpoint as ckpt  # noqa: E402
-from gankit.viz.grid import from_uint8, to_uint8  # noqa: E402
+from gankit.data.pixels import from_uint8, to_uint8  # noqa: E402
 from gankit.viz.plots import plt, read_metrics  # noqa: E402
 
 

@@ -10,7 +10,7 @@ from gankit.config import RunConfig
 from gankit.train.checkpoint import latest_checkpoint, load_weights
 from gankit.train.trainer import train
 from gankit.augment.diffaugment import cutout, saturation, translation
-from gankit.models.inputs import Noise
+from gankit.noise import Noise
 
 
 def images(n=8, c=1, size=16, seed=0):

@@ -23,7 +23,7 @@ import gankit
 from browser import console_errors, start_chrome
 from gankit.data import TOY_DISTRIBUTIONS
 from gankit.serve.toy import nearest_centre_distance
-from gankit.viz.report import write_report
+from gankit.report import write_report
 from serve_support import Server, train_conditional, train_toy
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -14,7 +14,7 @@ from gankit.config import ConfigError, RunConfig
 from gankit.metrics.codes import best_matching, confusion_matrix
 from gankit.models.codes import fixed_inputs, parse_codes
 from gankit.models.infogan import categorical_mi_bound, gaussian_log_likelihood, small_transform, uniform_entropy
-from gankit.models.inputs import Noise
+from gankit.noise import Noise
 from gankit.train.checkpoint import latest_checkpoint, load_weights
 from gankit.train.trainer import train
 

@@ -10,8 +10,8 @@ import pytest
 
 from gankit.cli import main as cli_main
 from gankit.commands.report import write_after_training
-from gankit.viz import report as report_module
-from gankit.viz.report import write_report
+from gankit import report as report_module
+from gankit.report import write_report
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from gankit.models import DataSize, StageChange
 from gankit.train.checkpoint import latest_checkpoint, load_state
 from gankit.train.ema import EMA
 from gankit.train.trainer import Trainer, train
-from gankit.viz.grid import to_uint8
+from gankit.data.pixels import to_uint8
 from test_seam import Tiny, assert_same_weights, config, mlp, weights
 
 GROW_AT, FADE = 4, 4  # iterations at 4x4, then a fade-in of the 8x8 block over 4 iterations

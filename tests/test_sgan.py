@@ -14,7 +14,8 @@ from gankit.config import RunConfig
 from gankit.data import DataError, ImageSet
 from gankit.data.labelled import labelled_indices, labelled_subset
 from gankit.metrics.model_metrics import evaluate_model
-from gankit.models.sgan import feature_matching_loss, gan_logit, supervised_loss, unsupervised_loss
+from gankit.models.sgan import gan_logit, supervised_loss, unsupervised_loss
+from gankit.tricks import feature_matching_loss
 from gankit.train.checkpoint import latest_checkpoint, load_weights
 from gankit.train.trainer import train
 
@@ -39,7 +40,7 @@ def test_k_plus_one_loss_on_hand_made_logits():
 def test_feature_matching_compares_batch_means():
     real = torch.tensor([[1.0, 2.0], [3.0, 4.0]])  # mean (2, 3)
     fake = torch.tensor([[0.0, 3.0], [0.0, 3.0]])  # mean (0, 3)
-    assert feature_matching_loss(real, fake).item() == pytest.approx((4 + 0) / 2)
+    assert feature_matching_loss(real, fake, reduction="mean").item() == pytest.approx((4 + 0) / 2)
 
 
 def test_labelled_subset_is_per_class_and_seeded():

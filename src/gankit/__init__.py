@@ -1,6 +1,6 @@
 """gankit: generative adversarial networks from the lectures, as a framework and a CLI."""
 
-__version__ = "0.1.0"
+from gankit.version import __version__
 
 
 def load(run_dir, device: str = "cpu", ema: bool = True):

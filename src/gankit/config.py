@@ -108,7 +108,7 @@ def read_run_config(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any]]:
     A file that gankit cannot read says so in one line; if another gankit version wrote it, the
     message names both versions.
     """
-    from gankit import __version__
+    from gankit.version import __version__
 
     path = Path(run_dir) / "config.yaml"
     if not path.exists():

@@ -11,13 +11,13 @@ import torch
 
 from gankit.config import RunConfig, read_run_config
 from gankit.data.catalog import DatasetInfo, info_for
-from gankit.models import Noise
 from gankit.models.examples import examples_of
+from gankit.noise import Noise
 from gankit.models.inputs import slice_inputs
 from gankit.models.recipe import MAIN_STREAM
 from gankit.models.registry import build_recipe
 from gankit.train import checkpoint as ckpt
-from gankit.viz.grid import to_uint8
+from gankit.data.pixels import to_uint8
 
 
 def stream_infos(config: RunConfig, resolved: dict[str, Any]) -> dict[str, DatasetInfo]:

@@ -36,10 +36,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # a type only: gankit.models imports this package
-    from gankit.models.inputs import Noise
+from gankit.noise import Noise
 
 LN2 = math.log(2)
 

@@ -13,7 +13,7 @@ Three policies, as in the paper, each drawn per image:
 * ``cutout``: a square of half the image size, anywhere (partly outside the image), set to zero.
 
 Zero is the middle grey of gankit's [-1, 1] pixel range. Random draws come from the Trainer's
-seeded :class:`~gankit.models.inputs.Noise`, so a resumed run augments exactly as an unbroken one.
+seeded :class:`~gankit.noise.Noise`, so a resumed run augments exactly as an unbroken one.
 """
 
 from __future__ import annotations
@@ -21,10 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # a type only: gankit.models imports this package
-    from gankit.models.inputs import Noise
+from gankit.noise import Noise
 
 POLICIES = ("color", "translation", "cutout")
 

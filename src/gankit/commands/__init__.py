@@ -1,16 +1,16 @@
-"""The ``gankit`` commands that are wired here rather than in :mod:`gankit.cli`, one module per group.
+"""Every ``gankit`` command, one module per command or group; :mod:`gankit.cli` only wires them up.
 
-``evaluate``: ``gankit eval`` and ``gankit metrics train-extractor``; ``theory``: ``gankit theory``;
-``codes``: ``gankit traverse``; ``translate``: ``gankit translate`` (image-to-image runs); ``report``:
-``gankit report``; ``serve``: ``gankit serve``.
-The libraries they call (:mod:`gankit.metrics`, :mod:`gankit.theory`) hold no argparse code.
+The order of ``GROUPS`` is the order of ``gankit --help``. A module adds its sub-parsers in
+``add_parsers`` and sets ``func`` to what runs; the libraries the commands call
+(:mod:`gankit.train`, :mod:`gankit.metrics`, :mod:`gankit.theory`, ...) hold no argparse code.
 """
 
 from __future__ import annotations
 
-from . import codes, evaluate, report, serve, theory, translate
+from . import (codes, datasets, demo, evaluate, interpolate, listing, report, sample, serve, theory, train,
+               translate)
 
-GROUPS = (evaluate, theory, codes, translate, report, serve)
+GROUPS = (train, sample, interpolate, listing, datasets, demo, evaluate, theory, codes, translate, report, serve)
 
 
 def add_commands(subparsers) -> None:

@@ -38,7 +38,7 @@ def add_parsers(subparsers) -> None:
 
 def traverse(run, code: str, value_range=None, steps: int = 10, rows: int = 10, codes=(), seed: int = 0):
     """(images (rows, columns, C, H, W) in [-1, 1], row labels, column values) of ``run``'s generator."""
-    from gankit.models import Noise
+    from gankit.noise import Noise
     from gankit.models.codes import parse_codes, traversal_inputs
 
     low, high = value_range if value_range else (None, None)
@@ -51,8 +51,7 @@ def traverse(run, code: str, value_range=None, steps: int = 10, rows: int = 10, 
 
 def run_traverse(args) -> int:
     from gankit import load
-    from gankit.cli import upscale
-    from gankit.viz.grid import grid_array, save_gif, save_grid
+    from gankit.viz.grid import enlarge, grid_array, save_gif, save_grid
 
     if args.rows < 1:
         raise ConfigError("--rows must be at least 1")
@@ -67,7 +66,7 @@ def run_traverse(args) -> int:
     out = out or run.run_dir / f"traverse_{args.code}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".gif":
-        save_gif([upscale(grid_array(images[:, i], nrow=1)) for i in range(len(columns))], out)
+        save_gif([enlarge(grid_array(images[:, i], nrow=1)) for i in range(len(columns))], out)
     else:
         save_grid(images.reshape(-1, *images.shape[2:]), out, nrow=len(columns))
     print(f"wrote {out}: {len(row_labels)} rows x {len(columns)} columns, {args.code} from {columns[0]:g} "

@@ -35,7 +35,7 @@ def add_parsers(subparsers) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    from gankit.viz.report import write_report
+    from gankit.report import write_report
 
     reference = None
     if args.reference:
@@ -57,7 +57,7 @@ def write_after_training(run_dir: Path) -> Path | None:
     """The end-of-run report; a failure is a warning, never an error: the run is already saved."""
     import warnings
 
-    from gankit.viz.report import write_report
+    from gankit.report import write_report
 
     try:
         return write_report([run_dir], Path(run_dir) / "report.html")

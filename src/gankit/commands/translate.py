@@ -63,15 +63,15 @@ def prepare(path: Path, channels: int, size: int, multiple: int) -> tuple[np.nda
     """One image as uint8 (C, H, W) the network can read, and notices of what was changed."""
     from PIL import Image, UnidentifiedImageError
 
-    from gankit.data.folder import _eight_bit, _square
+    from gankit.data.decoding import GRAY_MODES, chw, eight_bit, square
 
     try:
         with Image.open(path) as im:
             im.load()
             original = f"{im.width}x{im.height} {im.mode}"
-            img = _eight_bit(im, "L" if channels == 1 else "RGB")
-            was_gray = im.mode in ("1", "L", "LA", "I", "I;16", "F") and channels == 3
-            was_colour = im.mode not in ("1", "L", "LA", "I", "I;16", "F") and channels == 1
+            img = eight_bit(im, "L" if channels == 1 else "RGB")
+            was_gray = im.mode in GRAY_MODES and channels == 3
+            was_colour = im.mode not in GRAY_MODES and channels == 1
     except (OSError, UnidentifiedImageError) as e:
         raise ValueError(f"{path}: not a readable image ({e})") from e
     notices = []
@@ -80,11 +80,10 @@ def prepare(path: Path, channels: int, size: int, multiple: int) -> tuple[np.nda
     if was_colour:
         notices.append("colour converted to gray")
     if img.width % multiple or img.height % multiple:
-        img = _square(img, size)
+        img = square(img, size)
         notices.append(f"{original.split()[0]} is not a multiple of {multiple} on each side: centre-cropped and "
                        f"resized to {size}x{size}")
-    a = np.array(img, dtype=np.uint8)  # a writable copy: torch wraps it
-    return (a[None] if a.ndim == 2 else a.transpose(2, 0, 1)), notices
+    return chw(img), notices
 
 
 def run_translate(args) -> int:
@@ -110,7 +109,7 @@ def run_translate(args) -> int:
     import torch
     from PIL import Image
 
-    from gankit.viz.grid import from_uint8, to_uint8
+    from gankit.data.pixels import from_uint8, to_uint8
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import DataError
+from .pixels import from_uint8
 from .imageset import ImageSet
 
 
@@ -141,7 +142,7 @@ class DeviceDataset:
         return self
 
     def _as_float_images(self, images: torch.Tensor) -> torch.Tensor:
-        images = images.to(torch.float32).div_(127.5).sub_(1.0)
+        images = from_uint8(images)
         if self.resolution != images.shape[-1]:
             images = F.interpolate(images, size=(self.resolution, self.resolution), mode="area")
         return images

@@ -24,17 +24,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .decoding import GRAY_MODES, chw, eight_bit, square
 from .errors import DataError
 from .imageset import ImageSet, check_split
 from .mapped import MappedImages, npy_layout, write_npy_member
 from .sources import cache_root
+from .splits import TEST_FRACTION, test_mask
 
 _CACHE_VERSION = 3  # bump when decoding or the cache format changes, so stale caches are not reused
 STORES = ("auto", "memory", "mapped")
 #: store="auto" maps folders whose decoded size N*C*H*W exceeds this many bytes.
 AUTO_MAP_BYTES = 1 << 30
-_GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
-TEST_FRACTION = 0.1
 
 
 def _list_files(folder: Path) -> tuple[list[Path], list[str] | None]:
@@ -55,39 +55,6 @@ def _content_key(folder: Path, files: list[Path], size, channels) -> str:
         h.update(f.read_bytes())
         h.update(b"\0")
     return h.hexdigest()
-
-
-def _eight_bit(img: Image.Image, mode: str) -> Image.Image:
-    """``img`` as 8-bit ``mode`` ("L" or "RGB"), keeping what its pixels mean.
-
-    Pillow's own conversion clips deeper images instead of scaling them, so a 16-bit PNG would
-    come out almost white: 16-bit integers are scaled by 255/65535 and float images in [0, 1] by
-    255. Transparent images are composited onto white (dropping the alpha channel would show
-    whatever colour the transparent pixels happen to store, often black).
-    """
-    if img.mode.startswith("I"):  # "I;16", "I;16B", "I;16L", and "I" as some PNG decoders give 16-bit gray
-        a = np.asarray(img, dtype=np.float64) * (255.0 / 65535.0)
-        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
-    elif img.mode == "F":
-        a = np.asarray(img, dtype=np.float64)
-        a = a * 255.0 if a.size and a.max() <= 1.0 else a
-        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
-    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    return img.convert(mode)
-
-
-def _square(img: Image.Image, size: int) -> Image.Image:
-    # Centre-crop to a square first so resizing never distorts the aspect ratio.
-    w, h = img.size
-    if w != h:
-        s = min(w, h)
-        left, top = (w - s) // 2, (h - s) // 2
-        img = img.crop((left, top, left + s, top + s))
-    if img.size != (size, size):
-        img = img.resize((size, size), Image.BILINEAR)
-    return img
 
 
 def _relative(folder: Path, f: Path) -> str:
@@ -111,7 +78,7 @@ def _plan(folder: Path, files: list[Path], bad: dict[int, str], found: list[tupl
                         f"{len(bad)} unreadable): expected PNG/JPEG/... files directly in it or "
                         "in one subfolder per class.")
     if channels is None:
-        channels = 1 if all(mode in _GRAY_MODES for _, mode, _ in found) else 3
+        channels = 1 if all(mode in GRAY_MODES for _, mode, _ in found) else 3
     if channels not in (1, 3):
         raise DataError(f"channels={channels} is not supported: expected 1 (gray) or 3 (RGB).")
     if size is None:
@@ -195,12 +162,12 @@ def _write_decoded(folder: Path, files: list[Path], classes, found, channels: in
                 bad[i] = _relative(folder, f)
                 continue
             with im:
-                a = np.asarray(_square(_eight_bit(im, mode), size), dtype=np.uint8)
+                a = chw(square(eight_bit(im, mode), size))
             del im  # drop the decoded image before the next one is opened
             ok.add(i)
             if classes is not None:
                 labels.append(classes.index(f.relative_to(folder).parts[0]))
-            yield np.ascontiguousarray(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))
+            yield np.ascontiguousarray(a)
 
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         write_npy_member(zf, "x", (len(found), channels, size, size), np.uint8, rows())
@@ -233,16 +200,6 @@ def _compact(tmp: Path, n: int, labels: list[int] | None) -> None:
         os.replace(fixed, tmp)
     finally:
         fixed.unlink(missing_ok=True)
-
-
-def _test_mask(y: np.ndarray | None, n: int) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    groups = [np.arange(n)] if y is None else [np.flatnonzero(y == c) for c in np.unique(y)]
-    for idx in groups:
-        k = int(TEST_FRACTION * len(idx))
-        if k:
-            mask[idx[len(idx) - k:]] = True
-    return mask
 
 
 def _open_cache(cache: Path):
@@ -310,7 +267,7 @@ def load_folder(path: str | os.PathLike, split: str = "train", size: int | None 
         opened = _open_cache(cache)
     x, y = opened
     n = len(x)
-    test = _test_mask(y, n)
+    test = test_mask(y, n)
     keep = test if split == "test" else ~test
     if not keep.any():
         raise DataError(f"folder {folder}: the {split} split is empty ({n} images; the test "

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from .catalog import info_for
+from .decoding import chw
 from .errors import DataError
 
 SPLITS = ("train", "test")
@@ -53,8 +55,6 @@ class ImageSet:
     @property
     def info(self):
         """This data's :class:`~gankit.data.catalog.DatasetInfo`, with the shape it has now."""
-        from .catalog import info_for  # the catalog imports the toys, which import this module
-
         return info_for(self.name, tuple(self.x.shape[1:]), self.num_classes, self.is_image, self.class_names)
 
 
@@ -67,11 +67,6 @@ def check_split(split: str) -> str:
 def _to_pil(img: np.ndarray) -> Image.Image:
     # img is (C, H, W) uint8
     return Image.fromarray(img[0]) if img.shape[0] == 1 else Image.fromarray(img.transpose(1, 2, 0))
-
-
-def _from_pil(img: Image.Image) -> np.ndarray:
-    a = np.asarray(img, dtype=np.uint8)
-    return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
 
 def convert_images(x: np.ndarray, size: int | None = None, channels: int | None = None) -> np.ndarray:
@@ -108,7 +103,7 @@ def convert_images(x: np.ndarray, size: int | None = None, channels: int | None 
                 pil = pil.convert("L")
             if size is not None and pil.size != (size, size):
                 pil = pil.resize((size, size), Image.BILINEAR)
-            out.append(_from_pil(pil))
+            out.append(chw(pil))
         out = np.stack(out)
     if channels == 3 and out.shape[1] == 1:
         out = np.repeat(out, 3, axis=1)

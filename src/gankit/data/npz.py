@@ -10,7 +10,7 @@ Layout (the same as the decoded cache of ``folder:PATH``):
   every batch under its own name (``ImageSet.extra``), split with its rows.
 
 Like a folder, the archive has no test split of its own: within each class the last 10% of the
-examples are "test" and the rest "train" (:data:`gankit.data.folder.TEST_FRACTION`). The archive is
+examples are "test" and the rest "train" (:data:`gankit.data.splits.TEST_FRACTION`). The archive is
 read into memory (60,000 28x28 images are 47 MB).
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .folder import TEST_FRACTION, _test_mask
+from .splits import TEST_FRACTION, test_mask
 from .imageset import ImageSet, check_split, convert_images
 
 
@@ -83,7 +83,7 @@ def load_npz(path: str | os.PathLike, split: str = "train", size: int | None = N
         raise DataError(f"npz:{path}: no such file. Write one with `gankit sample RUN --labels all -n 60000 "
                         "--out FILE.npz`, or with np.savez(FILE, x=images, y=labels)")
     x, y, names, extra = read_archive(file)
-    keep = _test_mask(y, len(x))
+    keep = test_mask(y, len(x))
     keep = keep if split == "test" else ~keep
     if not keep.any():
         raise DataError(f"npz:{path}: the {split} split is empty ({len(x)} examples; the test split is the last "

@@ -15,8 +15,8 @@ Users' own pairs: ``folder:A_DIR|B_DIR``, two folders whose files correspond by 
 ignored: ``A/cat.jpg`` pairs with ``B/cat.png``); files without a partner are reported and left out.
 For an unpaired model (CycleGAN) the two folders are two domains and need not correspond.
 
-A paired set served unpaired (:func:`load_domain`) gives one side of it; a stream shuffles each
-side with its own seed, so the pairs are broken.
+A paired set served unpaired (:func:`gankit.data.views.load_domain`) gives one side of it; a stream
+shuffles each side with its own seed, so the pairs are broken.
 """
 
 from __future__ import annotations
@@ -28,20 +28,20 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from . import emoji
 from .canny import contour_images
 from .catalog import CATALOG
+from .decoding import read_image
 from .errors import DataError
 from .imageset import ImageSet, check_split, convert_images
 from .sources import cache_root
+from .splits import TEST_FRACTION
 
 PAIRED_DATASETS = ("edges2fashion", "edges2emoji", "emojione2noto")
 EMOJI_DATASETS = ("emoji", "emojione")
 DEFAULT_SIZES = {name: CATALOG[name].shape[-1] for name in PAIRED_DATASETS + EMOJI_DATASETS}  # the catalog's
 INPUT = "a"  # the ImageSet.extra field holding the input image of a pair
-TEST_FRACTION = 0.1
 _EDGES_VERSION = 1  # bump when the contour detector changes
 
 
@@ -143,7 +143,8 @@ def load_translation(name: str, split: str = "train", size: int | None = None,
 
 
 # --- users' folders ---------------------------------------------------------------------------
-def _folders(name: str) -> tuple[Path, Path]:
+def pair_folders(name: str) -> tuple[Path, Path]:
+    """The two directories of ``folder:A_DIR|B_DIR``, checked."""
     a, _, b = name[len("folder:"):].partition("|")
     if not a or not b or "|" in b:
         raise DataError(f"{name!r}: expected folder:A_DIR|B_DIR, two folders separated by one '|'.")
@@ -174,20 +175,6 @@ def match_pairs(a_dir: Path, b_dir: Path) -> tuple[list[tuple[Path, Path]], list
     return pairs, unmatched
 
 
-def read_image(path: Path, size: int | None, channels: int | None) -> np.ndarray:
-    """One image file as uint8 (C, H, W): transparency on white, centre-cropped square, resized."""
-    from .folder import _GRAY_MODES, _eight_bit, _square
-
-    with Image.open(path) as im:
-        im.load()
-        mode = "L" if (channels == 1 or (channels is None and im.mode in _GRAY_MODES)) else "RGB"
-        img = _eight_bit(im, mode)
-    if size is not None or img.size[0] != img.size[1]:
-        img = _square(img, size or min(img.size))
-    a = np.asarray(img, dtype=np.uint8)
-    return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
-
-
 def _stack(images: list[np.ndarray], what: str) -> np.ndarray:
     shapes = {im.shape for im in images}
     if len(shapes) > 1:
@@ -199,7 +186,7 @@ def _stack(images: list[np.ndarray], what: str) -> np.ndarray:
 def load_folder_pairs(name: str, split: str = "train", size: int | None = None,
                       channels: int | None = None) -> ImageSet:
     """``folder:A|B``: pairs matched by file name; the last 10% of the sorted names are the test split."""
-    a_dir, b_dir = _folders(name)
+    a_dir, b_dir = pair_folders(name)
     pairs, unmatched = match_pairs(a_dir, b_dir)
     if unmatched:
         shown = ", ".join(unmatched[:5]) + (", ..." if len(unmatched) > 5 else "")
@@ -224,39 +211,6 @@ def load_folder_pairs(name: str, split: str = "train", size: int | None = None,
         raise DataError(f"{name}: A images are {a.shape[2]}x{a.shape[3]} but B images {b.shape[2]}x{b.shape[3]}; "
                         "set data.size to serve both at one size.")
     return ImageSet(name, b, None, None, f"{a_dir} | {b_dir}", extra={INPUT: a})
-
-
-def load_pairs(name: str, split: str = "train", size: int | None = None, channels: int | None = None,
-               root=None) -> ImageSet:
-    """A paired dataset, or a DataError saying which datasets are paired."""
-    from .registry import load_dataset
-
-    data = load_dataset(name, split, root, size, channels)
-    if INPUT not in data.extra:
-        raise DataError(f"{name} holds single images, not pairs: pix2pix needs a paired dataset "
-                        f"({', '.join(PAIRED_DATASETS)} or folder:A_DIR|B_DIR); cyclegan takes unpaired domains.")
-    return data
-
-
-def load_domain(name: str, side: str, split: str = "train", size: int | None = None,
-                channels: int | None = None, root=None) -> ImageSet:
-    """One domain of a translation dataset for unpaired training: ``side`` "A" (inputs) or "B" (targets).
-
-    ``folder:A|B`` reads each folder on its own (no names need to match); a paired set gives one
-    of its two images per example.
-    """
-    if side not in ("A", "B"):
-        raise ValueError(f"side must be 'A' or 'B', got {side!r}")
-    if is_pair_folder(name):
-        from .folder import load_folder
-
-        folder = _folders(name)[0 if side == "A" else 1]
-        data = load_folder(folder, split, size=size, channels=channels, store="memory")
-        data.name = f"{name} ({side})"
-        return data
-    data = load_pairs(name, split, size, channels, root)
-    x = data.extra[INPUT] if side == "A" else data.x
-    return ImageSet(f"{name} ({side})", x, data.y, data.num_classes, data.source, class_names=data.class_names)
 
 
 def translation_availability(name: str) -> dict:

@@ -16,9 +16,9 @@ from .folder import STORES, load_folder
 from .imageset import ImageSet, check_split, convert_images
 from .paired import handles as _translation, load_translation, translation_availability
 from .npz import load_npz
-from .sources import FILE_DATASETS, _how_to_get, candidate_dirs, find_local
+from .sources import FILE_DATASETS, candidate_dirs, find_local, how_to_get
 from .stacked import load_stacked
-from .toys import TOY_DISTRIBUTIONS, load_toy
+from .toys import TOY_DISTRIBUTIONS, TOY_SEEDS, TOY_SIZES
 
 # Built-in datasets read by a Python package rather than from files: name -> (loader, module, pip name).
 _PACKAGE_DATASETS = {
@@ -130,6 +130,14 @@ def load_dataset(name: str, split: str = "train", root: str | None = None, size:
     return data
 
 
+def load_toy(name: str, split: str) -> ImageSet:
+    """The fixed train (50,000) or test (10,000) sample of a toy distribution."""
+    check_split(split)
+    dist = TOY_DISTRIBUTIONS[name]
+    x, y = dist.sample(TOY_SIZES[split], TOY_SEEDS[split])
+    return ImageSet(name, x, y, len(dist.centers), "generated")
+
+
 def describe_datasets(root: str | None = None) -> list[dict]:
     """Availability of every built-in dataset, for ``gankit data``. Never downloads.
 
@@ -151,7 +159,7 @@ def describe_datasets(root: str | None = None) -> list[dict]:
             else:
                 searched = ", ".join(str(d) for _, d in candidate_dirs(name, root))
                 row["where"] = (f"not found locally (searched {searched}); it will be downloaded "
-                                f"on first use when online. {_how_to_get(FILE_DATASETS[name])}")
+                                f"on first use when online. {how_to_get(FILE_DATASETS[name])}")
         elif name in _PACKAGE_DATASETS:
             _, module, package = _PACKAGE_DATASETS[name]
             row["available"] = importlib.util.find_spec(module) is not None

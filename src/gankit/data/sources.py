@@ -205,7 +205,8 @@ def _remove(path: str) -> None:
         pass
 
 
-def _how_to_get(ds: FileDataset) -> str:
+def how_to_get(ds: FileDataset) -> str:
+    """The ways to get a file dataset (Debian package, --data-root, download), for error messages."""
     if ds.debian_package:
         deb = f"install the Debian package `{ds.debian_package}` (files under {Path(DEBIAN_DIR) / ds.name}/)"
     else:
@@ -233,7 +234,7 @@ def locate(name: str, split: str, root: str | os.PathLike | None = None, downloa
     missing = (f"{name} ({split} split) not found: expected {stems[0]}[.gz] and {stems[1]}[.gz] "
                f"in one of [{searched}].")
     if not download_ok:
-        raise DataError(f"{missing} Downloading is switched off. {_how_to_get(ds)}")
+        raise DataError(f"{missing} Downloading is switched off. {how_to_get(ds)}")
     target = cache_root() / name
     paths = []
     for stem in stems:
@@ -243,6 +244,6 @@ def locate(name: str, split: str, root: str | os.PathLike | None = None, downloa
             try:
                 download(ds.url(filename), dest, ds.sha256[filename], quiet=quiet)
             except DataError as e:
-                raise DataError(f"{missing} Download failed: {e} {_how_to_get(ds)}") from e
+                raise DataError(f"{missing} Download failed: {e} {how_to_get(ds)}") from e
         paths.append(dest)
     return paths[0], paths[1], f"downloaded: {target}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .builtin import load_mnist_5k
 from .imageset import ImageSet
 
 STACKED_SIZES = {"train": 50_000, "test": 26_000}  # 26,000 test: the evaluation's sample count
@@ -31,8 +32,6 @@ def build_stacked_mnist(digit_images, digit_labels, n: int, seed: int = STACKED_
 
 def load_stacked(split: str, n: int | None = None, seed: int = STACKED_SEED) -> ImageSet:
     """``stacked-mnist``: built from the same split of ``mnist-5k``; labels are the 1,000 mode ids."""
-    from .registry import load_dataset
-
-    digits = load_dataset("mnist-5k", split)
+    digits = load_mnist_5k(split)
     x, y = build_stacked_mnist(digits.x, digits.y, STACKED_SIZES[split] if n is None else n, seed)
     return ImageSet("stacked-mnist", x, y, 1000, "mnist-5k (stacked)")

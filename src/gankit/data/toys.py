@@ -1,12 +1,14 @@
-"""Toy point distributions: Gaussian mixtures for the theory demo and mode-collapse benchmarks."""
+"""Toy point distributions: Gaussian mixtures for the theory demo and mode-collapse benchmarks.
+
+Only the distributions: the catalog describes them and the registry loads their fixed samples
+(:func:`gankit.data.registry.load_toy`), so this module imports nothing of the data layer.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-
-from .imageset import ImageSet, check_split
 
 TOY_SIZES = {"train": 50_000, "test": 10_000}
 # Fixed, different seeds per split so train and test are independent draws.
@@ -57,10 +59,3 @@ TOY_DISTRIBUTIONS: dict[str, ToyDistribution] = {
     "grid25": ToyDistribution(np.stack(np.meshgrid(_GRID, _GRID, indexing="ij"), -1).reshape(-1, 2), 0.05),
 }
 
-
-def load_toy(name: str, split: str) -> ImageSet:
-    """The fixed train (50,000) or test (10,000) sample of a toy distribution."""
-    check_split(split)
-    dist = TOY_DISTRIBUTIONS[name]
-    x, y = dist.sample(TOY_SIZES[split], TOY_SEEDS[split])
-    return ImageSet(name, x, y, len(dist.centers), "generated")

@@ -41,7 +41,8 @@ def cached(key: dict, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str,
     return arrays
 
 
-def _subset(n: int, k: int, seed: int = 0) -> np.ndarray:
+def subset(n: int, k: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of a fixed random choice of ``k`` of ``n`` examples (all of them when n <= k)."""
     return np.sort(np.random.default_rng(seed).permutation(n)[:k]) if n > k else np.arange(n)
 
 
@@ -54,7 +55,7 @@ def real_feature_stats(data_name: str, split: str, model, root=None) -> dict[str
         x = load_dataset(data_name, split=split, root=root, store="memory").x
         f = model.features(x)
         mu, sigma = gaussian_stats(f)
-        return {"mu": mu, "sigma": sigma, "features": f[_subset(len(f), MAX_REAL_FEATURES)]}
+        return {"mu": mu, "sigma": sigma, "features": f[subset(len(f), MAX_REAL_FEATURES)]}
 
     return cached({"data": data_name, "split": split, "kind": "features", "model": model.sha256,
                    "max": MAX_REAL_FEATURES}, compute)

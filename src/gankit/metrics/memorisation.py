@@ -7,6 +7,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gankit.viz.grid import enlarge
+
 
 def _flat01(x) -> torch.Tensor:
     a = np.asarray(x)
@@ -63,9 +65,7 @@ def render_neighbours(samples, train, path, n: int = 8, k: int = 3, scale: int =
         for c, j in enumerate(nn_idx[r]):
             x0 = (c + 1) * cell_w + gap
             canvas[y + gap:y + gap + h, x0 + gap:x0 + gap + w] = _tile(t[j])
-    img = Image.fromarray(canvas)
-    if scale != 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    img = Image.fromarray(enlarge(canvas, scale))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from gankit.viz.grid import from_uint8
+from gankit.data.pixels import from_uint8
 
 
 @torch.no_grad()

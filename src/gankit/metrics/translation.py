@@ -23,7 +23,7 @@ import torch
 from gankit.data import load_dataset
 from gankit.data.imageset import convert_images
 from gankit.data.paired import INPUT
-from gankit.viz.grid import from_uint8, to_uint8
+from gankit.data.pixels import from_uint8, to_uint8
 
 from .cache import cached
 from .fid import fid_from_features

@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 
 from gankit.config import ConfigError
-from gankit.models.inputs import Input, Noise
+from gankit.models.inputs import Input
+from gankit.noise import Noise
 
 
 def describe(spec: Input) -> str:

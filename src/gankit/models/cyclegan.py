@@ -19,13 +19,11 @@ Data: two streams drawn independently, "A" and "B": the two sides of a paired se
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from gankit.losses import get_loss
-from gankit.data.paired import load_domain
-from gankit.models.recipe import OptimizerSpec, Phase, Step, Stream
-from gankit.models.translation import TranslationRecipe
+from gankit.data.views import load_domain
+from gankit.models.recipe import OptimizerSpec, Phase, Step
+from gankit.models.translation import TranslationRecipe, view_stream
 from gankit.nn.image_pool import ImagePool
 from gankit.nn.patchgan import PatchDiscriminator
 from gankit.nn.resnet import ResnetGenerator
@@ -42,10 +40,6 @@ class CycleGANOptions:
     pool_size: int = 50  # generated images remembered per discriminator; 0: none
 
 
-def _domain(name, side, size, channels, root, split):
-    return load_domain(name, side, split, size, channels, root)
-
-
 class CycleGAN(TranslationRecipe):
     name = "cyclegan"
     description = "CycleGAN: two ResNet G (A->B, B->A), two PatchGAN D, least squares, cycle 10, identity 5, pools"
@@ -55,8 +49,7 @@ class CycleGAN(TranslationRecipe):
 
     @classmethod
     def streams(cls, cfg, options):
-        d = cfg.data
-        return {side: Stream(functools.partial(_domain, d.name, side, d.size, d.channels, d.root)) for side in "AB"}
+        return {side: view_stream(load_domain, cfg.data, side) for side in "AB"}
 
     def __init__(self, options: CycleGANOptions, data, train):
         super().__init__(options, data, train)
@@ -87,10 +80,6 @@ class CycleGAN(TranslationRecipe):
     def optimizers(self):
         t = self.train_config
         return {"G": OptimizerSpec(("G", "F"), lr=t.lr_g), "D": OptimizerSpec(("D_A", "D_B"), lr=t.lr_d)}
-
-    @functools.cached_property
-    def adversarial_loss(self):
-        return get_loss(self.train_config.loss)
 
     def loss(self, phase: str, step: Step):
         adversarial = self.adversarial_loss

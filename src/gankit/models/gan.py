@@ -15,9 +15,10 @@ import torch
 from torch import nn
 
 from gankit.config import ConfigError
-from gankit.losses import get_loss
-from gankit.models.inputs import Input, Noise
-from gankit.models.recipe import Phase, Recipe, Step
+from gankit.models.inputs import Input
+from gankit.noise import Noise
+from gankit.models.recipe import Phase, Step
+from gankit.models.train_loss import TrainLossRecipe
 from gankit.models.schedules import linear_decay
 from gankit.nn.mlp import MLPDiscriminator, MLPGenerator
 from gankit.tricks import (HistoricalAverage, StabilityOptions, VirtualBatchNormGenerator, add_instance_noise,
@@ -27,7 +28,7 @@ from gankit.tricks.mixture_latent import mixture_latent
 from gankit.tricks.mode_seeking import mode_seeking_loss
 
 
-class AdversarialRecipe(Recipe):
+class AdversarialRecipe(TrainLossRecipe):
     """Algorithm 1 for any unconditional G/D pair: ``nets["G"]`` maps z to samples, ``nets["D"]`` to logits.
 
     With k = 1 one generator pass serves both phases: the D phase sees it detached, the G phase
@@ -76,10 +77,6 @@ class AdversarialRecipe(Recipe):
         shared = ("G",) if k == 1 else ()
         return [Phase("D", trains="D", repeats=k, keeps_graph_of=shared),
                 Phase("G", trains="G", draws=())]
-
-    @functools.cached_property
-    def adversarial_loss(self):
-        return get_loss(self.train_config.loss)
 
     def loss(self, phase: str, step: Step):
         adversarial = self.adversarial_loss

@@ -46,7 +46,6 @@ benchmarks/RESULTS.md). ``dcgan`` with ``model.fc=1024`` builds nearly the same 
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -55,9 +54,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from gankit.augment.ada import rotate_matrix, scale_matrix, translate_matrix, warp
-from gankit.losses import get_loss
-from gankit.models.inputs import Input, Noise
-from gankit.models.recipe import GRID_COLUMNS, Phase, Recipe, Step
+from gankit.models.inputs import Input
+from gankit.noise import Noise
+from gankit.models.recipe import GRID_COLUMNS, Phase, Step
+from gankit.models.train_loss import TrainLossRecipe
 from gankit.nn.dcgan import DCGANGenerator, discriminator_body, fully_connected, init_weights
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -126,7 +126,7 @@ class InfoGANOptions:
     lambda_invariance: float = 0.0  # weight of Q reading c1 from a slightly rotated, scaled, shifted copy of each fake
 
 
-class InfoGAN(Recipe):
+class InfoGAN(TrainLossRecipe):
     name = "infogan"
     description = ("InfoGAN (Chen et al. 2016): z + categorical code c1 + continuous codes c2, c3; a Q head "
                    "on D's body maximises the mutual-information bound")
@@ -179,10 +179,6 @@ class InfoGAN(Recipe):
 
     def phases(self):
         return [Phase("D", trains="D", keeps_graph_of=("G",)), Phase("G", trains="G", draws=())]
-
-    @functools.cached_property
-    def adversarial_loss(self):
-        return get_loss(self.train_config.loss)
 
     def information(self, q: torch.Tensor, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
         """(lambda-weighted -log Q(c|x), the lower bounds on I(c_cat; x) and I(c_cont; x) in nats)."""

@@ -6,8 +6,7 @@ conditioning image or text embedding for translation and text-to-image models. T
 serves training (latents drawn from the Trainer's stream), sample grids, ``gankit sample``,
 ``gankit interpolate`` and ``gankit eval``, so no caller needs to know a family's inputs.
 
-:class:`Noise` is the one place random inputs are drawn. Under DDP it draws the global batch and
-returns this rank's rows, so 2 ranks x B see exactly the draws of 1 process x 2B.
+The draws come from a seeded :class:`~gankit.noise.Noise` stream.
 """
 
 from __future__ import annotations
@@ -16,6 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from gankit.data.pixels import from_uint8
+from gankit.noise import Noise
 
 DISTRIBUTIONS = ("normal", "uniform", "categorical", "given")
 
@@ -63,7 +65,7 @@ class Input:
         """Continuous inputs are walked by ``gankit interpolate``; labels and given inputs are held."""
         return self.distribution in ("normal", "uniform")
 
-    def draw(self, n: int, noise: "Noise") -> torch.Tensor:
+    def draw(self, n: int, noise: Noise) -> torch.Tensor:
         if self.distribution == "normal":
             return noise.randn(n, *self.shape)
         if self.distribution == "uniform":
@@ -87,43 +89,6 @@ class Input:
         return value
 
 
-class Noise:
-    """Seeded random draws for a batch of ``n`` examples.
-
-    Parameters
-    ----------
-    generator : the CPU ``torch.Generator`` that owns the stream (its state is checkpointed).
-    device : where the draws are returned.
-    rank, world_size : under DDP every rank draws the global batch of ``n * world_size`` rows
-        from the same stream and keeps its own ``n``: 2 ranks x B equal 1 x 2B, and the stream
-        stays the same on every rank.
-    """
-
-    def __init__(self, generator: torch.Generator, device: torch.device | str = "cpu", rank: int = 0,
-                 world_size: int = 1):
-        self.generator = generator
-        self.device = torch.device(device)
-        self.rank, self.world_size = rank, world_size
-
-    @classmethod
-    def seeded(cls, seed: int, device: torch.device | str = "cpu") -> "Noise":
-        return cls(torch.Generator().manual_seed(seed), device)
-
-    def _mine(self, full: torch.Tensor, n: int) -> torch.Tensor:
-        if self.world_size > 1:
-            full = full[self.rank * n:(self.rank + 1) * n]
-        return full.to(self.device, non_blocking=True)
-
-    def randn(self, n: int, *shape: int) -> torch.Tensor:
-        return self._mine(torch.randn((n * self.world_size, *shape), generator=self.generator), n)
-
-    def rand(self, n: int, *shape: int) -> torch.Tensor:
-        return self._mine(torch.rand((n * self.world_size, *shape), generator=self.generator), n)
-
-    def randint(self, high: int, n: int, *shape: int) -> torch.Tensor:
-        return self._mine(torch.randint(high, (n * self.world_size, *shape), generator=self.generator), n)
-
-
 def example_field(examples, spec: Input, rows) -> torch.Tensor:
     """The rows ``rows`` of the data field that ``spec`` is given by, as the networks take them:
     uint8 images in [-1, 1], anything else as float (labels as int64)."""
@@ -134,7 +99,7 @@ def example_field(examples, spec: Input, rows) -> torch.Tensor:
                          f"({examples.name}) have no field {name!r}; they have {', '.join(sorted(fields))}")
     values = np.asarray(fields[name])[np.asarray(rows)]
     if values.dtype == np.uint8:
-        return torch.from_numpy(np.ascontiguousarray(values)).float().div(127.5).sub(1.0)
+        return from_uint8(values)
     if np.issubdtype(values.dtype, np.integer):
         return torch.from_numpy(values.astype(np.int64))
     return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32))

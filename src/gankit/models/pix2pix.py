@@ -14,15 +14,13 @@ the paper's Table 1 ablation. Data: a paired dataset (``edges2emoji``, ``edges2f
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import torch
 
-from gankit.losses import get_loss
-from gankit.data.paired import load_pairs
-from gankit.models.recipe import MAIN_STREAM, Phase, Step, Stream
-from gankit.models.translation import TranslationRecipe
+from gankit.data.views import load_pairs
+from gankit.models.recipe import MAIN_STREAM, Phase, Step
+from gankit.models.translation import TranslationRecipe, view_stream
 from gankit.nn.patchgan import PatchDiscriminator
 from gankit.nn.unet import UNetGenerator
 
@@ -38,10 +36,6 @@ class Pix2PixOptions:
     adversarial: bool = True  # false trains the L1 term alone (no D)
 
 
-def _pairs(name, size, channels, root, split):
-    return load_pairs(name, split, size, channels, root)
-
-
 class Pix2Pix(TranslationRecipe):
     name = "pix2pix"
     description = "pix2pix: U-Net G (dropout noise), PatchGAN D on (input, output), cGAN + 100 * L1; paired data"
@@ -51,8 +45,7 @@ class Pix2Pix(TranslationRecipe):
 
     @classmethod
     def streams(cls, cfg, options):
-        d = cfg.data
-        return {MAIN_STREAM: Stream(functools.partial(_pairs, d.name, d.size, d.channels, d.root))}
+        return {MAIN_STREAM: view_stream(load_pairs, cfg.data)}
 
     def __init__(self, options: Pix2PixOptions, data, train):
         super().__init__(options, data, train)
@@ -70,10 +63,6 @@ class Pix2Pix(TranslationRecipe):
         if not self.options.adversarial:
             return [Phase("G", trains="G")]
         return [Phase("D", trains="D", keeps_graph_of=("G",)), Phase("G", trains="G", draws=())]
-
-    @functools.cached_property
-    def adversarial_loss(self):
-        return get_loss(self.train_config.loss)
 
     def loss(self, phase: str, step: Step):
         if phase == "D":

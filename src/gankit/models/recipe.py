@@ -33,7 +33,8 @@ from torch import nn
 from gankit.augment import AdaptiveAugment, make_augment
 from gankit.config import ConfigError, RunConfig, TrainConfig
 from gankit.data.catalog import DatasetInfo
-from gankit.models.inputs import Input, Noise, draw_inputs, example_field
+from gankit.models.inputs import Input, draw_inputs, example_field
+from gankit.noise import Noise
 from gankit.models.registry import register
 
 Batch = dict[str, torch.Tensor]  # named tensors of one batch: "x", "y", a paired image, a mask, ...

@@ -1,28 +1,27 @@
 """The recipes gankit knows by name. A ``Recipe`` subclass with a ``name`` registers itself.
 
-The built-in families live in the modules of ``BUILTIN``, imported the first time a name is
-looked up, so ``import gankit`` stays light and a family outside the package (a benchmark, a
-user's file, a test) registers by being imported.
+The built-in families register when the package :mod:`gankit.models` is imported (it imports
+:mod:`gankit.models.families`), which every import of this module does first; a family outside the
+package (a benchmark, a user's file, a test) registers by being imported.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any, Mapping
 
 from gankit.config import ConfigError, RunConfig, apply_overrides, closest
 
 if TYPE_CHECKING:
     from gankit.data.catalog import DatasetInfo
-    from gankit.models.recipe import Recipe
 
-BUILTIN = ("gankit.models.gan", "gankit.models.dcgan", "gankit.models.cgan", "gankit.models.acgan",
-           "gankit.models.sgan", "gankit.models.infogan", "gankit.models.pix2pix", "gankit.models.cyclegan",
-           "gankit.theory.toy_gan")
-_RECIPES: dict[str, type["Recipe"]] = {}
+# A Recipe subclass. The registry sits below recipe.py (a subclass registers itself on creation), so
+# it names the type without importing it.
+RecipeClass = type
+
+_RECIPES: dict[str, RecipeClass] = {}
 
 
-def register(cls: type["Recipe"]) -> None:
+def register(cls: RecipeClass) -> None:
     """Called by ``Recipe.__init_subclass__``; two different classes may not share a name."""
     known = _RECIPES.get(cls.name)
     if known is not None and known.__qualname__ != cls.__qualname__:
@@ -31,14 +30,12 @@ def register(cls: type["Recipe"]) -> None:
     _RECIPES[cls.name] = cls
 
 
-def recipes() -> dict[str, type["Recipe"]]:
+def recipes() -> dict[str, RecipeClass]:
     """Every registered recipe by name (the built-in ones first)."""
-    for module in BUILTIN:
-        importlib.import_module(module)
     return dict(_RECIPES)
 
 
-def recipe_class(name: str) -> type["Recipe"]:
+def recipe_class(name: str) -> RecipeClass:
     known = recipes()
     if name not in known:
         raise ConfigError(f"unknown model {name!r}{closest(name, list(known))}; models: {', '.join(known)}")
@@ -52,6 +49,6 @@ def recipe_options(cfg: RunConfig) -> Any:
     return options
 
 
-def build_recipe(cfg: RunConfig, data: Mapping[str, "DatasetInfo"]) -> "Recipe":
+def build_recipe(cfg: RunConfig, data: Mapping[str, "DatasetInfo"]) -> Any:
     """The recipe of ``cfg.model`` for data streams described by ``data`` (stream name -> info)."""
     return recipe_class(cfg.model)(recipe_options(cfg), data, cfg.train)

@@ -28,7 +28,6 @@ beat, one command away.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import torch
@@ -38,8 +37,9 @@ from torch import nn
 from gankit.config import ConfigError
 from gankit.data import load_dataset
 from gankit.data.labelled import labelled_subset
-from gankit.losses import get_loss
-from gankit.models.recipe import MAIN_STREAM, Phase, Recipe, Step, Stream
+from gankit.models.recipe import MAIN_STREAM, Phase, Step, Stream
+from gankit.models.train_loss import TrainLossRecipe
+from gankit.tricks.feature_matching import feature_matching_loss
 
 LABELLED = "labelled"
 DEFAULT_LABELLED = 100  # Salimans et al.'s MNIST setting: 10 per class
@@ -61,11 +61,6 @@ def unsupervised_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> t
 def supervised_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """-E log p(y | x, y <= K): the cross-entropy of softmax over the K real classes."""
     return F.cross_entropy(logits.float(), labels)
-
-
-def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
-    """Salimans et al.'s ||E f(x) - E f(G(z))||^2, averaged over the features (their code's mean)."""
-    return (real_features.float().mean(0) - fake_features.float().mean(0)).pow(2).mean()
 
 
 class GaussianNoise(nn.Module):
@@ -143,7 +138,7 @@ class SGANOptions:
     supervised_only: bool = False  # the baseline: D's body on the labelled images only, no GAN
 
 
-class SGAN(Recipe):
+class SGAN(TrainLossRecipe):
     name = "sgan"
     description = ("semi-supervised GAN (Salimans et al. 2016): K-logit D, fake logit 0, a few labels "
                    "(data.labelled), feature matching; model.supervised_only=true is the baseline")
@@ -177,10 +172,6 @@ class SGAN(Recipe):
         return [Phase("D", trains="D", draws=(LABELLED, MAIN_STREAM), keeps_graph_of=("G",)),
                 Phase("G", trains="G", draws=())]
 
-    @functools.cached_property
-    def adversarial_loss(self):
-        return get_loss(self.train_config.loss)
-
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """The K class logits of the discriminator (the semi-supervised classifier)."""
         return self.nets["D"](x)[0]
@@ -209,7 +200,8 @@ class SGAN(Recipe):
         fake = step.shared.pop("fake")
         logits_fake, fake_features = D(fake)
         if self.options.feature_matching:
-            loss = feature_matching_loss(step.shared.pop("real_features"), fake_features)
+            # Salimans et al.'s code averages over the features.
+            loss = feature_matching_loss(step.shared.pop("real_features"), fake_features, reduction="mean")
         else:
             loss = self.adversarial_loss.g_loss(gan_logit(logits_fake))
         return loss, {"g_loss": loss.detach()}

@@ -9,21 +9,33 @@ target, four triples per row; unpaired data show input | output.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import functools
+from typing import Callable, ClassVar
 
 import torch
 from torch import nn
 
 from gankit.data.paired import INPUT
 from gankit.models.inputs import Input, example_field
-from gankit.models.recipe import Recipe
+from gankit.models.recipe import Stream
+from gankit.models.train_loss import TrainLossRecipe
 
 GRID_PAIRS = 16
 PAIRS_PER_ROW = 4
 DIRECTIONS = ("AtoB", "BtoA")
 
 
-class TranslationRecipe(Recipe):
+def view_stream(load: Callable, data, *side: str) -> Stream:
+    """A stream of the run's dataset (``cfg.data``) read through a translation view, split by split:
+    ``load_pairs`` (pix2pix), or ``load_domain`` and a ``side`` "A" or "B" (CycleGAN)."""
+    return Stream(functools.partial(_read_view, load, data.name, side, data.size, data.channels, data.root))
+
+
+def _read_view(load, name, side, size, channels, root, split):
+    return load(name, *side, split, size, channels, root)
+
+
+class TranslationRecipe(TrainLossRecipe):
     """Base of the image-to-image families (no ``name``: not a family of its own)."""
 
     # The field of the main stream's examples that holds the image to translate: a pair's input

@@ -6,33 +6,13 @@ import numpy as np
 import torch
 
 from gankit.losses import discriminator_loss
-from gankit.nn.mlp import MLPDiscriminator, MLPGenerator
+from gankit.models.gan1d import make_discriminator
+from gankit.nn.mlp import MLPGenerator
 from gankit.theory.gaussians import (
-    DATA_MEAN,
-    DATA_STD,
     P_DATA,
     Normal1D,
     optimal_discriminator,
 )
-
-
-class DataScaled(torch.nn.Module):
-    """A discriminator that sees ``(x - mean) / std`` of the data, as gankit normalises every dataset.
-
-    Without it the MLP's first-layer kinks start near x = 0, far from the data at 4, and D needs
-    several times more steps to bend its logit where the densities are.
-    """
-
-    def __init__(self, net: torch.nn.Module, mean: float = DATA_MEAN, std: float = DATA_STD):
-        super().__init__()
-        self.net, self.mean, self.std = net, mean, std
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net((x - self.mean) / self.std)
-
-
-def make_discriminator(widths) -> DataScaled:
-    return DataScaled(MLPDiscriminator((1,), list(widths), dropout=0.0))
 
 
 class single_thread:

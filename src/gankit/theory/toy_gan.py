@@ -1,8 +1,6 @@
 """Algorithm 1 on the 1-D toy problem, trained by the Trainer, with snapshots for Figure 1.
 
-The recipe ``gan1d`` is the vanilla GAN at the scale of the paper's Figure 1: z ~ U(-1, 1), small
-MLPs without dropout, a discriminator that sees standardised x, k = 2 and a linear learning-rate
-decay. ``gankit train gan1d --data gauss1d`` trains it like any other family.
+The recipe it trains, ``gan1d``, is a family like any other (:mod:`gankit.models.gan1d`).
 """
 
 from __future__ import annotations
@@ -15,44 +13,8 @@ import torch
 from scipy.stats import gaussian_kde
 
 from gankit.config import RunConfig
-from gankit.models import Input, OptimizerSpec
-from gankit.models.gan import AdversarialRecipe
-from gankit.models.schedules import linear_decay
-from gankit.nn.mlp import MLPGenerator
-from gankit.theory.optimal_d import discriminator_on, make_discriminator
-
-GAN_K = 2  # D steps per G step in Algorithm 1 (see train_gan_1d)
-
-
-@dataclass
-class Figure1Options:
-    widths: tuple[int, ...] = (32, 32)  # hidden layers of both G and D
-    latent_dim: int = 1
-
-
-class Figure1GAN(AdversarialRecipe):
-    name = "gan1d"
-    description = ("the theory demo's 1-D GAN (GAN paper Figure 1): z ~ U(-1, 1), small MLPs, k = 2, "
-                   "linear learning-rate decay; for --data gauss1d")
-    Options = Figure1Options
-    train_defaults = {"k": GAN_K, "batch_size": 256, "lr_g": 5e-4, "lr_d": 5e-4}
-
-    def __init__(self, options: Figure1Options, data, train):
-        super().__init__(options, data, train)
-        if self.data_shape != (1,):
-            raise ValueError(f"gan1d models 1-D data (e.g. --data gauss1d), got samples of shape {self.data_shape}")
-        self.nets["G"] = MLPGenerator(options.latent_dim, list(options.widths), (1,), dropout=0.0, tanh=False)
-        self.nets["D"] = make_discriminator(options.widths)
-
-    def inputs(self):
-        return (Input("z", (self.latent_dim,), distribution="uniform"),)  # as in the paper's Figure 1
-
-    def optimizers(self):
-        # A linear decay to zero lets the last iterates settle instead of circling the equilibrium.
-        t = self.train_config
-        return {"D": OptimizerSpec(("D",), t.lr_d, schedule=linear_decay),
-                "G": OptimizerSpec(("G",), t.lr_g, schedule=linear_decay)}
-
+from gankit.models.gan1d import GAN_K
+from gankit.theory.optimal_d import discriminator_on
 
 @dataclass
 class Snapshot:

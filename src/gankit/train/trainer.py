@@ -26,12 +26,14 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from gankit import __version__, losses
+from gankit import losses
+from gankit.version import __version__
 from gankit.config import ConfigError, RunConfig, read_run_config, save_yaml
 from gankit.data import TOY_DISTRIBUTIONS, DeviceDataset, load_dataset
-from gankit.models import Noise, Progress, Step
+from gankit.models import Progress, Step
 from gankit.models.examples import examples_of
 from gankit.models.recipe import OptimizerSpec, StageChange
+from gankit.noise import Noise
 from gankit.models.schedules import linear_decay
 from gankit.models.registry import build_recipe, recipe_class, recipe_options
 from gankit.nn.fuse import fuse_upsample_conv

@@ -9,19 +9,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gankit.data.pixels import to_uint8
 
-def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(N, C, H, W) float in [-1, 1] (or uint8) -> uint8 (N, C, H, W)."""
-    if isinstance(images, torch.Tensor):
-        images = images.detach().float().cpu().numpy()
-    if images.dtype == np.uint8:
-        return images
-    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-def from_uint8(images: np.ndarray) -> torch.Tensor:
-    """uint8 (N, C, H, W) -> float32 tensor in [-1, 1], the networks' range (the inverse of :func:`to_uint8`)."""
-    return torch.from_numpy(np.ascontiguousarray(images)).float().div(127.5).sub(1.0)
+VISIBLE_SIDE = 256  # pixels: the longer side that figures for the screen (GIFs, the report) reach at least
 
 
 def grid_array(images: torch.Tensor | np.ndarray, nrow: int | None = None, padding: int = 2,
@@ -39,15 +29,25 @@ def grid_array(images: torch.Tensor | np.ndarray, nrow: int | None = None, paddi
     return out[0] if c == 1 else out.transpose(1, 2, 0)
 
 
+def enlarge(picture: np.ndarray, scale: int | None = None) -> np.ndarray:
+    """A uint8 (H, W) or (H, W, 3) picture enlarged by a whole factor, nearest-neighbour so pixels stay crisp.
+
+    Without ``scale``: the smallest factor that makes its longer side at least ``VISIBLE_SIDE``
+    pixels, so that a grid of 8x8 digits is still something a person can look at.
+    """
+    if scale is None:
+        scale = max(1, math.ceil(VISIBLE_SIDE / max(picture.shape[:2])))
+    if scale <= 1:
+        return picture
+    return np.repeat(np.repeat(picture, scale, axis=0), scale, axis=1)
+
+
 def save_grid(images: torch.Tensor | np.ndarray, path: str | Path, nrow: int | None = None,
               scale: int | None = None) -> Path:
     """Write a PNG grid; small images are enlarged (nearest) so that a person can see them."""
-    grid = grid_array(images, nrow)
-    img = Image.fromarray(grid)
-    if scale is None:  # enlarge small images (nearest) to at least ~64 px so that a person can see them
+    if scale is None:  # each image at least ~64 px: the grid files are read image by image
         scale = max(1, 64 // int(images.shape[2]))
-    if scale > 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    img = Image.fromarray(enlarge(grid_array(images, nrow), scale))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path)

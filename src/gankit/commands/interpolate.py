@@ -1,0 +1,48 @@
+"""`gankit interpolate`: rows of samples along straight and great-circle paths between latents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gankit.commands.arguments import RUN_DIR_HELP
+from gankit.config import ConfigError
+
+
+def add_parsers(subparsers) -> None:
+    """Add the ``interpolate`` command to the ``gankit`` sub-parsers."""
+    p = subparsers.add_parser("interpolate", help="walk the latent space between random points",
+                              description="Rows of samples along straight (linear) and great-circle (spherical) paths "
+                                          "between random latents: the lectures' '1 -> 5' figure. A .gif animates them.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help=RUN_DIR_HELP)
+    p.add_argument("--rows", type=int, default=4, help="pairs of endpoints (default 4)")
+    p.add_argument("--steps", type=int, default=10, help="samples along each path (default 10)")
+    p.add_argument("--out", help="FILE.png or FILE.gif (default RUN_DIR/interpolation.png)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-ema", action="store_true")
+    p.set_defaults(func=cmd_interpolate)
+
+
+def cmd_interpolate(args) -> int:
+    import torch
+
+    from gankit import load
+    from gankit.viz.grid import enlarge, grid_array, save_gif, save_grid
+
+    if args.rows < 1 or args.steps < 2:
+        raise ConfigError("--rows must be at least 1 and --steps at least 2")
+    run = load(args.run_dir, ema=not args.no_ema)
+    if not run.is_image:
+        raise ConfigError(f"interpolate draws images; {run.data_name} is point data (use `gankit sample`)")
+    out = Path(args.out) if args.out else run.run_dir / "interpolation.png"
+    images = torch.cat([run.generate(run.interpolation(args.rows, args.steps, spherical, args.seed))
+                        for spherical in (False, True)]).reshape(2 * args.rows, args.steps, *run.data_shape)
+    if out.suffix == ".gif":
+        frames = [grid_array(images[:, i]) for i in range(args.steps)]
+        save_gif([enlarge(f) for f in frames], out)
+    elif out.suffix == ".png":
+        save_grid(images.reshape(-1, *run.data_shape), out, nrow=args.steps)
+    else:
+        raise ConfigError(f"--out must end in .png or .gif, got {out.name!r}")
+    print(f"wrote {out}: rows 1-{args.rows} linear, rows {args.rows + 1}-{2 * args.rows} spherical paths, "
+          f"{args.steps} steps each")
+    return 0

@@ -1,0 +1,97 @@
+"""`gankit sample`: draw from a trained run into a grid, an array or a dataset."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from gankit.commands.arguments import RUN_DIR_HELP
+from gankit.config import ConfigError
+
+EPILOG_SAMPLE = textwrap.dedent("""\
+    examples:
+      gankit sample runs/cgan --labels all --out grid.png          # one row per class
+      gankit sample runs/cgan --labels 3,5 -n 1000 --out dresses_sandals.npy
+      gankit sample runs/cgan --labels all -n 60000 --out synth.npz
+      gankit train dcgan --data npz:synth.npz                         # train on the generated dataset""")
+
+
+def add_parsers(subparsers) -> None:
+    """Add the ``sample`` command to the ``gankit`` sub-parsers."""
+    p = subparsers.add_parser("sample", help="draw samples from a trained run",
+                              description="FILE.png writes a grid; FILE.npy writes uint8 (N, H, W) for one-channel images, "
+                                          "(N, H, W, 3) for RGB, float32 (N, D) for toy data; FILE.npz writes a dataset "
+                                          "(x = uint8 (N, C, H, W), y = labels) that --data npz:FILE trains on.",
+                              epilog=EPILOG_SAMPLE)
+    p.add_argument("run_dir", metavar="RUN_DIR", help=RUN_DIR_HELP)
+    p.add_argument("-n", type=int, default=None, help="number of samples (default 64; with --labels and a .png, "
+                   "8 per class)")
+    p.add_argument("--out", help="FILE.png, FILE.npy or FILE.npz (default RUN_DIR/samples/sample.png)")
+    p.add_argument("--labels", metavar="all|C1,C2,...", help="conditional runs: the classes to draw, N/K samples "
+                   "each, sorted by class (a .png puts one class per row; a .npy also writes FILE.labels.npy)")
+    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument("--truncation", type=float, help="scale latents by this factor (< 1: fidelity over diversity)")
+    p.add_argument("--no-ema", action="store_true", help="use the raw generator even if the run kept an EMA")
+    p.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
+                   help="fix a named generator input for every sample, e.g. InfoGAN's --code c1=3 --code c2=-1.5 "
+                        "(repeatable; `gankit traverse` sweeps one)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_sample)
+
+
+def cmd_sample(args) -> int:
+    import numpy as np
+
+    from gankit import load
+    from gankit.labels import parse_classes, spread
+    from gankit.viz.grid import save_grid
+
+    run = load(args.run_dir, device=args.device, ema=not args.no_ema)
+    out = Path(args.out) if args.out else run.run_dir / "samples" / "sample.png"
+    if out.suffix not in (".png", ".npy", ".npz"):
+        raise ConfigError(f"--out must end in .png (a grid), .npy (an array) or .npz (a dataset), got {out.name!r}")
+    classes = None
+    if args.labels is not None:
+        classes = parse_classes(args.labels, run.num_classes if run.conditional else None, str(args.run_dir))
+    n = args.n if args.n is not None else (8 * len(classes) if classes and out.suffix == ".png" else 64)
+    labels = None if classes is None else spread(classes, n)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from gankit.models.codes import fixed_inputs, parse_codes
+
+    given = fixed_inputs(parse_codes(args.code, run.input_specs), run.input_specs, n)
+    if labels is not None and "y" in given:
+        raise ConfigError("the class is given twice: use --labels for it, not --code y=...")
+    if out.suffix in (".npy", ".npz"):
+        if labels is None and run.conditional:  # a labelled dataset either way: the classes in turn
+            labels = spread(list(range(run.num_classes)), n)
+        arr = run.sample_array(n, seed=args.seed, labels=labels, truncation=args.truncation, **given)
+        if out.suffix == ".npz":  # the layout of npz:FILE (and of a decoded folder): x (N, C, H, W), y
+            fields = {"x": arr} if labels is None else {"x": arr, "y": labels}
+            names = next(iter(run.data.values())).class_names
+            if labels is not None and names:
+                fields["class_names"] = np.asarray(names)
+            np.savez(out, **fields)
+            print(f"wrote {out}: x {arr.dtype} {arr.shape}" + ("" if labels is None else f", y int64 ({n},)")
+                  + f"; train on it with --data npz:{out}")
+            return 0
+        if arr.ndim == 4:  # (N, C, H, W) -> (N, H, W) or (N, H, W, 3)
+            arr = arr[:, 0] if arr.shape[1] == 1 else arr.transpose(0, 2, 3, 1)
+        np.save(out, arr)
+        print(f"wrote {out}: {arr.dtype} array of shape {arr.shape}")
+        if labels is not None:
+            label_file = out.with_suffix(".labels.npy")
+            np.save(label_file, labels)
+            print(f"wrote {label_file}: int64 labels of shape {labels.shape}")
+    else:
+        samples = run.sample(n, labels=labels, truncation=args.truncation, seed=args.seed, **given)
+        if run.is_image:
+            save_grid(samples, out, nrow=-(-n // len(classes)) if classes else None)
+        else:
+            from gankit.data import load_dataset
+            from gankit.viz.plots import plot_points
+
+            real = load_dataset(run.data_name, "test").x[:2000]
+            plot_points(samples.numpy(), real, out, f"{run.config.model} on {run.data_name}")
+        rows = f", one row per class ({', '.join(map(str, classes))})" if classes and run.is_image else ""
+        print(f"wrote {out}: {n} samples from {run.checkpoint}{' (EMA)' if run.uses_ema else ''}{rows}")
+    return 0
