@@ -43,4 +43,6 @@ def test_gan_moves_toward_the_data(runs):
 def test_trained_samples_have_the_data_spread(runs):
     samples = runs[1].sample_array(5000, seed=2)[:, 0]
     assert abs(samples.mean() - 4.0) < 0.3
-    assert 0.2 < samples.std() < 0.9
+    # Within a factor of 2 of the data's 0.5: 0.67-0.85 over seeds 0-2, kernels and precisions
+    # (benchmarks/test_margins.py), so a CPU's rounding cannot tip it.
+    assert 0.25 < samples.std() < 1.0

@@ -24,6 +24,7 @@ import gankit
 from gankit.cli import main
 from gankit.config import ConfigError, RunConfig
 from gankit.losses import get_loss
+from gankit.report.figures import generated_figures
 from gankit.models import DataSize, StageChange
 from gankit.train.checkpoint import latest_checkpoint, load_state
 from gankit.train.ema import EMA
@@ -246,6 +247,9 @@ def test_gankit_sample_and_eval_work_on_a_pix2pix_run(pix2pix_run, tmp_path, cap
     assert main(["eval", str(pix2pix_run), "-n", "64", "--metrics", "fid", "--quiet",
                  "--json", str(tmp_path / "e.json")]) == 0
     assert np.isfinite(json.loads((tmp_path / "e.json").read_text())["fid"])
+    # the report draws held-out inputs beside their outputs, with no note of a failure
+    figures, notes = generated_figures(pix2pix_run)
+    assert notes == [] and [f.title for f in figures] == ["held-out inputs and outputs"]
 
 
 def test_npz_archives_carry_every_per_image_array(tmp_path):

@@ -102,9 +102,10 @@ class Run:
 
         Inputs the data give and ``given`` leaves out are drawn from the examples of ``split``.
         """
-        missing = any(s.distribution == "given" and s.name not in given for s in self.input_specs)
-        return self.recipe.draw_inputs(n, Noise.seeded(seed, self.device),
-                                       self.examples(split) if missing else None, **given)
+        noise = Noise.seeded(seed, self.device)
+        if any(s.distribution == "given" and s.name not in given for s in self.input_specs):
+            return self.recipe.draw_inputs(n, noise, examples=self.examples(split), **given)
+        return self.recipe.draw_inputs(n, noise, **given)
 
     def truncate(self, inputs: dict[str, torch.Tensor], truncation: float | None,
                  given=frozenset()) -> dict[str, torch.Tensor]:

@@ -18,6 +18,8 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--steps", type=int, default=10, help="samples along each path (default 10)")
     p.add_argument("--out", help="FILE.png or FILE.gif (default RUN_DIR/interpolation.png)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--truncation", type=float, metavar="PSI",
+                   help="the truncation trick along every path, as the family defines it (< 1: fidelity over diversity)")
     p.add_argument("--no-ema", action="store_true")
     p.set_defaults(func=cmd_interpolate)
 
@@ -34,7 +36,8 @@ def cmd_interpolate(args) -> int:
     if not run.is_image:
         raise ConfigError(f"interpolate draws images; {run.data_name} is point data (use `gankit sample`)")
     out = Path(args.out) if args.out else run.run_dir / "interpolation.png"
-    images = torch.cat([run.generate(run.interpolation(args.rows, args.steps, spherical, args.seed))
+    images = torch.cat([run.generate(run.truncate(run.interpolation(args.rows, args.steps, spherical, args.seed),
+                                                  args.truncation))
                         for spherical in (False, True)]).reshape(2 * args.rows, args.steps, *run.data_shape)
     if out.suffix == ".gif":
         frames = [grid_array(images[:, i]) for i in range(args.steps)]

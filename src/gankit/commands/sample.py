@@ -30,7 +30,12 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--labels", metavar="all|C1,C2,...", help="conditional runs: the classes to draw, N/K samples "
                    "each, sorted by class (a .png puts one class per row; a .npy also writes FILE.labels.npy)")
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
-    p.add_argument("--truncation", type=float, help="scale latents by this factor (< 1: fidelity over diversity)")
+    p.add_argument("--truncation", type=float, metavar="PSI",
+                   help="the truncation trick as the family defines it: by default the normal latents are scaled by "
+                        "PSI; StyleGAN-like families move w towards its average (< 1: fidelity over diversity)")
+    p.add_argument("--split", choices=("test", "train"), default="test",
+                   help="where inputs the data give (pix2pix's image to translate) come from when not passed: "
+                        "held-out examples (default) or training examples")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator even if the run kept an EMA")
     p.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
                    help="fix a named generator input for every sample, e.g. InfoGAN's --code c1=3 --code c2=-1.5 "
@@ -64,7 +69,8 @@ def cmd_sample(args) -> int:
     if out.suffix in (".npy", ".npz"):
         if labels is None and run.conditional:  # a labelled dataset either way: the classes in turn
             labels = spread(list(range(run.num_classes)), n)
-        arr = run.sample_array(n, seed=args.seed, labels=labels, truncation=args.truncation, **given)
+        arr = run.sample_array(n, seed=args.seed, labels=labels, truncation=args.truncation, split=args.split,
+                               **given)
         if out.suffix == ".npz":  # the layout of npz:FILE (and of a decoded folder): x (N, C, H, W), y
             fields = {"x": arr} if labels is None else {"x": arr, "y": labels}
             names = next(iter(run.data.values())).class_names
@@ -83,7 +89,7 @@ def cmd_sample(args) -> int:
             np.save(label_file, labels)
             print(f"wrote {label_file}: int64 labels of shape {labels.shape}")
     else:
-        samples = run.sample(n, labels=labels, truncation=args.truncation, seed=args.seed, **given)
+        samples = run.sample(n, labels=labels, truncation=args.truncation, seed=args.seed, split=args.split, **given)
         if run.is_image:
             save_grid(samples, out, nrow=-(-n // len(classes)) if classes else None)
         else:

@@ -177,8 +177,13 @@ class Step:
     @property
     def batch_size(self) -> int:
         """This process's batch size of the main stream now (it may change with a stage), also in
-        phases that draw no data: a generator phase makes as many fakes as D saw reals."""
-        return next(iter(self.batch_sizes.values()))
+        phases that draw no data: a generator phase makes as many fakes as D saw reals. A Step
+        built by hand without ``batch_sizes`` (a test of one loss) gives its batch's size."""
+        if self.batch_sizes:
+            return next(iter(self.batch_sizes.values()))
+        if self.batches:
+            return len(next(iter(self.batch.values())))
+        raise RuntimeError("this Step knows no batch size: build it with batch_sizes={stream: size}")
 
     @property
     def batch(self) -> Batch:
@@ -377,7 +382,7 @@ class Recipe(nn.Module, abc.ABC):
             given = {k: v[:n] for k, v in given.items()}
             given.update({spec.name: example_field(examples, spec, range(n)) for spec in self.inputs()
                           if spec.distribution == "given"})
-        return self.draw_inputs(n, noise, examples, **given), GRID_COLUMNS
+        return self.draw_inputs(n, noise, **given), GRID_COLUMNS
 
     def grid_images(self, samples: torch.Tensor) -> torch.Tensor:
         """The images of a sample grid, given the generator's outputs for ``grid_inputs``: the samples.

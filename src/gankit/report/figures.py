@@ -66,12 +66,20 @@ def image_figures(run) -> list[Figure]:
 
     out = []
     specs = run.input_specs
-    if not any(s.distribution == "given" for s in specs):
+    base = run.inputs(COLUMNS, seed=1)  # inputs the data give come from held-out examples
+    given = [s for s in specs if s.distribution == "given" and len(s.shape) == 3]
+    if given:
+        with torch.no_grad():
+            rows = [base[s.name] for s in given] + [run.generate(base)]
+        c = max(r.shape[1] for r in rows)  # gray inputs beside colour outputs
+        rows = [r.expand(-1, c, -1, -1) for r in rows]
+        out.append(Figure("held-out inputs and outputs", png_bytes(grid_array(torch.cat(rows), nrow=COLUMNS)),
+                          f"rows: {', '.join(s.name for s in given)} (held-out examples), the generator's output"))
+    if any(s.interpolates for s in specs):
         rows, steps = 3, COLUMNS
         inputs = run.interpolation(rows, steps, spherical=True, seed=0)
         out.append(Figure("latent interpolation", png_bytes(grid_array(run.generate(inputs), nrow=steps)),
                           f"{rows} spherical paths between random inputs, {steps} steps each (seed 0)"))
-    base = run.inputs(COLUMNS, seed=1)
     names = run.data[next(iter(run.data))].class_names
     for spec in specs:
         swept = sweep_inputs(spec, base, COLUMNS)
