@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .cache import _subset, cached
+from .cache import cached, fixed_subset
 from .extractor import ARCHS, accuracy, canonical_name, fit_classifier, to_input
 
 
@@ -50,7 +50,7 @@ def classification_accuracy_score(samples: np.ndarray, labels, data_name: str, r
 
     def real_accuracy() -> dict[str, np.ndarray]:
         train = load_dataset(data_name, split="train", root=root, store="memory")
-        pick = _subset(len(train.x), len(samples), seed)
+        pick = fixed_subset(len(train.x), len(samples), seed)
         say(f"CAS: training the same classifier on {len(pick)} real images (cached afterwards)")
         net = fit_classifier(train.x[pick], np.asarray(train.y)[pick], cfg, seed)
         return {"accuracy": np.asarray(_test_accuracy(net, test, cfg))}
