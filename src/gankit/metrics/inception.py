@@ -203,9 +203,19 @@ class InceptionFeatures:
         self.sha256 = sha256 or sha256_file(Path(path))
         self.batch_size = batch_size
 
-    @torch.no_grad()
     def features(self, x, log=None) -> np.ndarray:
-        """uint8 (N,1|3,H,W) -> (N,2048) float64; ``log`` gets progress and the expected time left."""
+        """uint8 (N,1|3,H,W) -> (N,2048) float64; ``log`` gets progress and the expected time left.
+        Repeated images go through the network once (the "one image repeated" reference row is
+        then one image, not hours)."""
+        x = np.asarray(x)
+        flat = x.reshape(len(x), -1)
+        uniq, first, inverse = np.unique(flat, axis=0, return_index=True, return_inverse=True)
+        if len(uniq) == len(x):
+            return self._features(x, log)
+        return self._features(x[first], log)[inverse.reshape(-1)]
+
+    @torch.no_grad()
+    def _features(self, x, log) -> np.ndarray:
         from .fid_conventions import inception_input
 
         out = []
