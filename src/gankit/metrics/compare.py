@@ -2,10 +2,7 @@
 needed: to check gankit's numbers against another tool's on the very same images."""
 from __future__ import annotations
 
-import sys
-import time
-
-from .evaluate import parse_metrics
+from .evaluate import parse_metrics, progress_log
 
 FEATURE_METRICS = ("fid", "kid", "pr", "dc")
 
@@ -21,12 +18,7 @@ def compare(samples, against, metrics=FEATURE_METRICS, features=None, convention
     from .fid import gaussian_stats
     from .samples import as_images
 
-    t0 = time.time()
-
-    def log(msg):
-        if progress:
-            print(f"[eval {time.time() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
-
+    log = progress_log(progress)
     wanted = [m for m in parse_metrics(metrics) if m in FEATURE_METRICS]
     if not wanted:
         raise ValueError(f"--against compares two sets of images by {', '.join(FEATURE_METRICS)}; "

@@ -40,6 +40,16 @@ def parse_metrics(metrics) -> tuple[str, ...]:
     return tuple(m for m in names if m)
 
 
+def progress_log(progress: bool):
+    """A function that prints messages with the seconds since it was made (or nothing)."""
+    t0 = time.time()
+
+    def log(msg):
+        if progress:
+            print(f"[eval {time.time() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+    return log
+
+
 def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root=None, progress=True,
              inception_weights=None, value_range=None, features=None, convention="tf", real_n=None,
              _parzen_samples=None) -> dict:
@@ -55,12 +65,7 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
 
     from .samples import prepare_samples
 
-    t0 = time.time()
-
-    def log(msg):
-        if progress:
-            print(f"[eval {time.time() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
-
+    log = progress_log(progress)
     asked = parse_metrics(metrics)
     info = dataset_info(data_name, root)
     wanted = [m for m in asked if m in info.metrics]
