@@ -114,20 +114,14 @@ def run_eval(args) -> int:
                 return 2
             rows = reference(args.data, n=args.n, metrics=sample_metrics, root=args.data_root,
                              progress=progress, real_n=args.real_n, **feature_kw)
-            _print_result(rows)
-            if args.json:
-                _write_json(args.json, rows)
-            return 0
+            return _print_result(rows, args.json)
         if args.against:
             from gankit.metrics.compare import FEATURE_METRICS, compare
 
             asked = [m for m in sample_metrics if m in FEATURE_METRICS] or list(FEATURE_METRICS)
             result = compare(np.load(args.samples, allow_pickle=False), np.load(args.against, allow_pickle=False),
                              metrics=asked, data_name=args.data, progress=progress, **feature_kw)
-            _print_result(result)
-            if args.json:
-                _write_json(args.json, result)
-            return 0
+            return _print_result(result, args.json)
         if args.samples:
             if not args.data:
                 print("gankit eval --samples FILE.npy needs --data NAME (the dataset they imitate)", file=sys.stderr)
@@ -173,8 +167,9 @@ def run_eval(args) -> int:
     return 0
 
 
-def _print_result(result) -> None:
-    """The table, then what its feature metrics were computed on (one line per distinct record)."""
+def _print_result(result, json_path=None) -> int:
+    """The table, then what its feature metrics were computed on (one line per distinct record);
+    also the JSON file when asked."""
     from gankit.metrics.evaluate import format_table
     from gankit.metrics.features import describe_features
 
@@ -186,6 +181,9 @@ def _print_result(result) -> None:
         if isinstance(rec, dict) and rec not in seen:
             seen.append(rec)
             print(describe_features(rec))
+    if json_path:
+        _write_json(json_path, result)
+    return 0
 
 
 def run_fetch_inception(args) -> int:
