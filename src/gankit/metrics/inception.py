@@ -6,6 +6,7 @@ Features: 2048-d global-average-pooled output of Mixed_7c.  How images are resiz
 scaled is the FID convention (:mod:`.fid_conventions`)."""
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -188,6 +189,16 @@ def load_inception(path) -> FIDInceptionV3:
     return net.eval()
 
 
+@functools.lru_cache(maxsize=2)
+def _load_once(path: str, mtime_ns: int) -> tuple[FIDInceptionV3, str]:
+    """The network and its file's SHA-256, loaded once per process: `--reference` evaluates three
+    rows, and reading and hashing 90 MB each time cost seconds.  (The network is only ever run in
+    eval mode under no_grad, so sharing it is safe.)"""
+    from .extractor import sha256_file
+
+    return load_inception(path), sha256_file(Path(path))
+
+
 class InceptionFeatures:
     """Feature model for the metrics: .sha256 (of the weights), .convention and .features(uint8 images).
 
@@ -195,12 +206,14 @@ class InceptionFeatures:
     record (the TorchScript's); otherwise it is the hash of ``path``."""
 
     def __init__(self, path, convention: str = "tf", batch_size: int = 25, sha256: str | None = None):
-        from .extractor import sha256_file
         from .fid_conventions import check_convention
 
         self.convention = check_convention(convention)
-        self.net = load_inception(path)
-        self.sha256 = sha256 or sha256_file(Path(path))
+        path = Path(path)
+        if not path.exists():
+            load_inception(path)  # raises, saying where the weights come from
+        self.net, file_sha256 = _load_once(str(path.resolve()), path.stat().st_mtime_ns)
+        self.sha256 = sha256 or file_sha256
         self.batch_size = batch_size
 
     def features(self, x, log=None) -> np.ndarray:
