@@ -24,12 +24,15 @@ def test_evaluate_real_digits_against_noise(tmp_path):
     r = evaluate(real.x, "digits", labels=labels, progress=False)
     assert {"fid", "kid", "kid_std", "precision", "recall", "density", "coverage", "classifier_score",
             "classifier_score_std", "class_kl", "cond_accuracy", "parzen_ll", "parzen_se", "parzen_sigma",
-            "nn_ratio"} == set(r)
+            "nn_ratio", "features"} == set(r)
+    assert r["features"]["set"] == "dataset" and r["features"]["extractor"] == "digits"
+    assert r["features"]["n"] == len(real.x) and r["features"]["n_real"] == 1433  # the whole training split
     assert r["cond_accuracy"] > 0.9 and r["classifier_score"] > 5 and r["class_kl"] < 0.05
     assert r["precision"] > 0.6 and r["recall"] > 0.6
     noise = np.random.default_rng(0).integers(0, 256, size=(364, 1, 8, 8), dtype=np.uint8)
     n = evaluate(noise, "digits", metrics="fid,kid,pr,parzen", progress=False)
-    assert set(n) == {"fid", "kid", "kid_std", "precision", "recall", "parzen_ll", "parzen_se", "parzen_sigma"}
+    assert set(n) == {"fid", "kid", "kid_std", "precision", "recall", "parzen_ll", "parzen_se", "parzen_sigma",
+                      "features"}
     assert n["fid"] > 5 * r["fid"] and n["kid"] > 5 * r["kid"]
     assert n["precision"] < 0.5 * r["precision"] and n["parzen_ll"] < r["parzen_ll"]
     # the cache now holds the real statistics: a second call reads them back
@@ -83,7 +86,7 @@ def test_cli_eval_samples_json_and_bad_samples(tmp_path, capsys):
                "--data", "digits", "--metrics", "fid,score", "--json", str(out), "--quiet"])
     assert rc == 0
     d = json.loads(out.read_text())
-    assert set(d) == {"fid", "classifier_score", "classifier_score_std", "class_kl", "cond_accuracy"}
+    assert set(d) == {"fid", "classifier_score", "classifier_score_std", "class_kl", "cond_accuracy", "features"}
     assert d["cond_accuracy"] > 0.9
     assert "classifier_score" in capsys.readouterr().out
     bad = real.x.astype(np.float32)

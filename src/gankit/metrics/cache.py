@@ -12,14 +12,15 @@ from typing import Callable
 
 import numpy as np
 
+from gankit.data.sources import cache_root
+
 from .fid import gaussian_stats
 
 MAX_REAL_FEATURES = 10_000  # real features kept for KID / precision-recall / density-coverage
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gankit" / "stats"
+    return cache_root() / "stats"
 
 
 def cached(key: dict, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -46,19 +47,38 @@ def subset(n: int, k: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).permutation(n)[:k]) if n > k else np.arange(n)
 
 
-def real_feature_stats(data_name: str, split: str, model, root=None) -> dict[str, np.ndarray]:
-    """{'mu', 'sigma'} over the whole split and 'features' of up to 10k of its images (a fixed
-    subset).  `model` has .sha256 and .features(uint8 N,C,H,W)."""
+def real_feature_stats(data_name: str, split: str, model, root=None, n: int | None = None,
+                       log=None) -> dict[str, np.ndarray]:
+    """{'mu', 'sigma'} over the split's images, 'features' of up to 10k of them and 'n', the image
+    count.  `model` has .sha256 and .features(uint8 N,C,H,W); an Inception model also has
+    .convention.  ``n`` images (a fixed random subset) instead of the whole split; Inception
+    features use DEFAULT_REAL_N_INCEPTION when ``n`` is None."""
+    from .features import DEFAULT_REAL_N_INCEPTION
+
+    convention = getattr(model, "convention", None)
+    if n is None and convention is not None:
+        n = DEFAULT_REAL_N_INCEPTION
+
     def compute():
         from gankit.data import load_dataset
 
         x = load_dataset(data_name, split=split, root=root, store="memory").x
-        f = model.features(x)
+        x = x[subset(len(x), n)] if n else x
+        f = model.features(x, log=log) if convention is not None else model.features(x)
         mu, sigma = gaussian_stats(f)
-        return {"mu": mu, "sigma": sigma, "features": f[subset(len(f), MAX_REAL_FEATURES)]}
+        return {"mu": mu, "sigma": sigma, "features": f[subset(len(f), MAX_REAL_FEATURES)], "n": np.array(len(f))}
 
-    return cached({"data": data_name, "split": split, "kind": "features", "model": model.sha256,
-                   "max": MAX_REAL_FEATURES}, compute)
+    key = {"data": data_name, "split": split, "kind": "features", "model": model.sha256, "max": MAX_REAL_FEATURES}
+    if convention is not None:  # the dataset classifiers' key stays as it was, so their caches stay valid
+        from gankit.data import dataset_info
+        key.update(convention=convention, shape=list(dataset_info(data_name, root).shape))
+    if n:
+        key["n"] = int(n)
+    stats = cached(key, compute)
+    if "n" not in stats:  # written before the count was stored: it was the whole split
+        from gankit.data import load_dataset
+        stats["n"] = np.array(len(load_dataset(data_name, split=split, root=root, store="memory").x))
+    return stats
 
 
 def parzen_sets(data_name: str, root=None, n_valid: int = 1000) -> dict[str, np.ndarray]:

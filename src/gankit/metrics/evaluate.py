@@ -7,13 +7,14 @@ import time
 
 import numpy as np
 
+from .features import MAX_PRDC
+
 DEFAULT_METRICS = ("fid", "kid", "pr", "dc", "score", "parzen", "modes", "nn")
 # Asked for by name only: "cas" trains two classifiers (minutes on a CPU).
 OPTIONAL_METRICS = ("cas",)
 KEY_ORDER = ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage", "classifier_score",
              "classifier_score_std", "class_kl", "cond_accuracy", "cas", "cas_real", "parzen_ll", "parzen_se",
              "parzen_sigma", "modes", "hq_fraction", "mode_kl", "nn_ratio")
-MAX_PRDC = 10_000   # fake points for precision/recall/density/coverage (real side is capped in cache)
 MAX_PARZEN = 10_000  # kernel centres, as Goodfellow et al.
 MAX_NN = 2_000       # samples and test images whose nearest training image is searched
 # The metrics read whole splits as arrays, so even a folder too large for training memory
@@ -21,36 +22,50 @@ MAX_NN = 2_000       # samples and test images whose nearest training image is s
 # Which metrics apply to which data is the `metrics` of the dataset's gankit.data.catalog entry.
 
 
+# The Inception Score reads the network's 1008-way ImageNet output; the weights gankit fetches (the
+# TorchScript FID graph) stop at the 2048-d pool features, so no honest Inception Score exists here.
+INCEPTION_SCORE_NAMES = ("is", "inception_score")
+
+
 def parse_metrics(metrics) -> tuple[str, ...]:
     names = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
+    if any(m in INCEPTION_SCORE_NAMES for m in names):
+        raise ValueError("the Inception Score is not available: the FID Inception weights gankit uses have no "
+                         "1008-way ImageNet output layer, only the 2048-d features FID/KID read. Use "
+                         "classifier_score (the same formula with the dataset's own classifier), or compute the "
+                         "Inception Score with a tool that has the full network")
     unknown = [m for m in names if m and m not in DEFAULT_METRICS + OPTIONAL_METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; choose from {','.join(DEFAULT_METRICS + OPTIONAL_METRICS)}")
     return tuple(m for m in names if m)
 
 
-def _feature_model(data_name: str, inception_weights=None):
-    if inception_weights:
-        from .inception import InceptionFeatures
-        return InceptionFeatures(inception_weights)
-    from .extractor import load_extractor
-    return load_extractor(data_name)
-
-
-def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root=None, progress=True,
-             inception_weights=None, value_range=None, _parzen_samples=None) -> dict:
-    """Flat dict of metric values for `samples` of dataset `data_name`; metrics that do not apply
-    to the data (e.g. FID on a toy, modes on Fashion-MNIST) are skipped."""
-    from gankit.data import dataset_info
-
-    from .samples import prepare_samples
-
+def progress_log(progress: bool):
+    """A function that prints messages with the seconds since it was made (or nothing)."""
     t0 = time.time()
 
     def log(msg):
         if progress:
             print(f"[eval {time.time() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+    return log
 
+
+def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root=None, progress=True,
+             inception_weights=None, value_range=None, features=None, convention="tf", real_n=None,
+             _parzen_samples=None) -> dict:
+    """Flat dict of metric values for `samples` of dataset `data_name`; metrics that do not apply
+    to the data (e.g. FID on a toy, modes on Fashion-MNIST) are skipped.
+
+    ``features``: "dataset" (the dataset's classifier, default where one exists) or "inception"
+    (the FID Inception network, default otherwise), in FID ``convention`` tf, pytorch or clean;
+    ``real_n``: training images the feature metrics compare against (see :mod:`.features`).
+    When feature metrics run, ``out["features"]`` records the feature set, convention, weights
+    hash and both N."""
+    from gankit.data import dataset_info
+
+    from .samples import prepare_samples
+
+    log = progress_log(progress)
     asked = parse_metrics(metrics)
     info = dataset_info(data_name, root)
     wanted = [m for m in asked if m in info.metrics]
@@ -83,31 +98,18 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
         return out
 
     x = prepare_samples(samples, info.shape, value_range=value_range)
-    feats = probs = None
+    probs = None
     if {"fid", "kid", "pr", "dc"} & set(wanted):
         from .cache import real_feature_stats
-        model = _feature_model(data_name, inception_weights)
+        from .features import choose_features, feature_metrics, feature_model, feature_record, run_features
+        chosen = choose_features(features, inception_weights, info.extractor)
+        model = feature_model(chosen, data_name, convention, inception_weights, log)
         log(f"features of {len(x)} samples")
-        if hasattr(model, "run"):
-            feats, probs = model.run(x)
-        else:
-            feats = model.features(x)
+        feats, probs = run_features(model, x, log)
         log("real features (cached after the first time)")
-        real = real_feature_stats(data_name, "train", model, root)
-        if "fid" in wanted:
-            from .fid import frechet_distance, gaussian_stats
-            out["fid"] = frechet_distance(*gaussian_stats(feats), real["mu"], real["sigma"])
-        if "kid" in wanted:
-            from .kid import kid
-            out["kid"], out["kid_std"] = kid(feats, real["features"])
-        if "pr" in wanted or "dc" in wanted:
-            from .prdc import prdc
-            log("precision/recall, density/coverage")
-            r = prdc(real["features"], feats[:MAX_PRDC])
-            if "pr" in wanted:
-                out.update(precision=r["precision"], recall=r["recall"])
-            if "dc" in wanted:
-                out.update(density=r["density"], coverage=r["coverage"])
+        real = real_feature_stats(data_name, "train", model, root, n=real_n, log=log)
+        out.update(feature_metrics(feats, real, wanted, log))
+        out["features"] = feature_record(model, chosen, len(x), int(real["n"]))
     if "score" in asked and "score" not in wanted:
         log(f"no classifier for {data_name}: classifier score skipped")
     if "score" in wanted:
@@ -147,14 +149,15 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
 
 
 def reference(data_name: str, n: int = 10_000, metrics=DEFAULT_METRICS, root=None, progress=True,
-              inception_weights=None) -> dict[str, dict]:
+              inception_weights=None, features=None, convention="tf", real_n=None) -> dict[str, dict]:
     """Floor and ceilings to read a model's numbers against: real held-out data, uniform noise and
     one real item repeated n times."""
     from gankit.data import TOY_DISTRIBUTIONS, dataset_info, load_dataset
 
     kind = dataset_info(data_name, root).kind
     rng = np.random.default_rng(0)
-    kw = dict(metrics=metrics, root=root, progress=progress, inception_weights=inception_weights)
+    kw = dict(metrics=metrics, root=root, progress=progress, inception_weights=inception_weights,
+              features=features, convention=convention, real_n=real_n)
     if kind == "stacked":
         from .modes import load_stacked_mnist
         real, _ = load_stacked_mnist("test", n=n, root=root)
@@ -196,9 +199,11 @@ def _fmt(v) -> str:
 
 
 def format_table(rows) -> str:
-    """rows: {row name: {metric: value}} (or one flat dict) -> aligned text table, one column per metric."""
-    if rows and not any(isinstance(v, dict) for v in rows.values()):
+    """rows: {row name: {metric: value}} (or one flat dict) -> aligned text table, one column per metric.
+    Nested records (the ``features`` of a result) are not metrics: describe_features prints them."""
+    if rows and not all(isinstance(v, dict) for v in rows.values()):
         rows = {"samples": rows}
+    rows = {name: {k: v for k, v in r.items() if not isinstance(v, dict)} for name, r in rows.items()}
     keys = [k for k in KEY_ORDER if any(k in r for r in rows.values())]
     keys += sorted({k for r in rows.values() for k in r} - set(keys))
     header = ["", *keys]

@@ -78,7 +78,7 @@ def canonical_name(data_name: str) -> str:
     if name not in ARCHS:
         raise ExtractorError(
             f"no feature extractor for dataset {data_name!r}; extractors exist for {sorted(ARCHS)}. "
-            "For other image data use the FID Inception network (--inception-weights PATH).")
+            "For other image data use the FID Inception network (gankit eval --features inception).")
     return name
 
 

@@ -1,10 +1,13 @@
 """The FID Inception-v3 network (pytorch-fid's FIDInceptionA/C/E variant), written here so no
 torchvision is needed.  Module names match torchvision's Inception3, so the standard weights file
-pt_inception-2015-12-05-6726825d.pth (the TF 2015-12-05 graph ported by pytorch-fid) loads as is.
-Features: 2048-d global-average-pooled output of Mixed_7c; inputs resized to 299x299 bilinearly,
-grey repeated to three channels, scaled to [-1, 1]."""
+pt_inception-2015-12-05-6726825d.pth (the TF 2015-12-05 graph ported by pytorch-fid) loads as is,
+and so does the conversion of NVIDIA's TorchScript of the same graph (:mod:`.inception_fetch`).
+Features: 2048-d global-average-pooled output of Mixed_7c.  How images are resized to 299x299 and
+scaled is the FID convention (:mod:`.fid_conventions`)."""
 from __future__ import annotations
 
+import functools
+import time
 from pathlib import Path
 
 import numpy as np
@@ -149,10 +152,8 @@ class FIDInceptionV3(nn.Module):
         self.Mixed_7c = FIDInceptionE(2048, pool="max")
         self.fc = nn.Linear(2048, 1008)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N,3,H,W) in [0,1] -> (N,2048) pool features."""
-        x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
-        x = 2 * x - 1
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (N,3,299,299) as a convention prepares it (fid_conventions.inception_input) -> (N,2048)."""
         x = self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x)))
         x = F.max_pool2d(x, kernel_size=3, stride=2)
         x = self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x))
@@ -162,47 +163,83 @@ class FIDInceptionV3(nn.Module):
             x = getattr(self, name)(x)
         return F.adaptive_avg_pool2d(x, 1).flatten(1)
 
-    def forward(self, x):
-        return self.features(x)
-
 
 def load_inception(path) -> FIDInceptionV3:
+    """The network with the weights in ``path``: pytorch-fid's .pth file, or gankit's conversion of
+    the TorchScript (which has no ``fc``: ``net.has_logits`` is then False)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"FID Inception weights not found at {path}; download {WEIGHTS_URL} "
-            f"(SHA-256 prefix 6726825d in the name) and pass --inception-weights PATH")
+            f"FID Inception weights not found at {path}; pass --inception-weights PATH to a copy of "
+            f"{WEIGHTS_URL} (SHA-256 prefix 6726825d in the name), or let gankit fetch them: "
+            "`gankit metrics fetch-inception`")
     state = torch.load(path, map_location="cpu", weights_only=True)
     net = FIDInceptionV3()
     own = net.state_dict()
     # Files saved before torch 0.4.1 lack BatchNorm's num_batches_tracked; it is unused in eval.
-    missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
+    # The 1008-way fc is not part of the features, and the TorchScript conversion has none.
+    missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked") and not k.startswith("fc.")]
     unexpected = [k for k in state if k not in own]
     wrong = [k for k in state if k in own and tuple(state[k].shape) != tuple(own[k].shape)]
     if missing or unexpected or wrong:
         raise RuntimeError(f"{path} is not the FID Inception state dict ({WEIGHTS_FILE_NAME}): "
                            f"missing {missing[:3]}, unexpected {unexpected[:3]}, wrong shape {wrong[:3]}")
     net.load_state_dict(state, strict=False)
+    net.has_logits = "fc.weight" in state
     return net.eval()
 
 
+@functools.lru_cache(maxsize=2)
+def _load_once(path: str, mtime_ns: int) -> tuple[FIDInceptionV3, str]:
+    """The network and its file's SHA-256, loaded once per process: `--reference` evaluates three
+    rows, and reading and hashing 90 MB each time cost seconds.  (The network is only ever run in
+    eval mode under no_grad, so sharing it is safe.)"""
+    from .extractor import sha256_file
+
+    return load_inception(path), sha256_file(Path(path))
+
+
 class InceptionFeatures:
-    """Feature model for the metrics: .sha256 (of the weights file) and .features(uint8 images)."""
+    """Feature model for the metrics: .sha256 (of the weights), .convention and .features(uint8 images).
 
-    def __init__(self, path, batch_size: int = 50):
-        from .extractor import sha256_file
+    ``sha256`` may be given when the weights were converted from a file whose hash is the one to
+    record (the TorchScript's); otherwise it is the hash of ``path``."""
 
-        self.net = load_inception(path)
-        self.sha256 = sha256_file(Path(path))
+    def __init__(self, path, convention: str = "tf", batch_size: int = 25, sha256: str | None = None):
+        from .fid_conventions import check_convention
+
+        self.convention = check_convention(convention)
+        path = Path(path)
+        if not path.exists():
+            load_inception(path)  # raises, saying where the weights come from
+        self.net, file_sha256 = _load_once(str(path.resolve()), path.stat().st_mtime_ns)
+        self.sha256 = sha256 or file_sha256
         self.batch_size = batch_size
 
+    def features(self, x, log=None) -> np.ndarray:
+        """uint8 (N,1|3,H,W) -> (N,2048) float64; ``log`` gets progress and the expected time left.
+        Repeated images go through the network once (the "one image repeated" reference row is
+        then one image, not hours)."""
+        x = np.asarray(x)
+        flat = x.reshape(len(x), -1)
+        uniq, first, inverse = np.unique(flat, axis=0, return_index=True, return_inverse=True)
+        if len(uniq) == len(x):
+            return self._features(x, log)
+        return self._features(x[first], log)[inverse.reshape(-1)]
+
     @torch.no_grad()
-    def features(self, x) -> np.ndarray:
+    def _features(self, x, log) -> np.ndarray:
+        from .fid_conventions import inception_input
+
         out = []
+        t0 = last = time.time()
         for i in range(0, len(x), self.batch_size):
-            t = torch.as_tensor(np.asarray(x[i:i + self.batch_size]))
-            t = t.float() / 255.0 if t.dtype == torch.uint8 else t.float()
-            if t.shape[1] == 1:
-                t = t.repeat(1, 3, 1, 1)
-            out.append(self.net.features(t).double().numpy())
+            out.append(self.net(inception_input(x[i:i + self.batch_size], self.convention)).double().numpy())
+            done = min(i + self.batch_size, len(x))
+            # One line every half minute: 10,000 images take most of an hour on 2 cores.
+            if log is not None and done < len(x) and (i == 0 or time.time() - last > 30):
+                last = time.time()
+                per = (time.time() - t0) / done
+                log(f"Inception features {done}/{len(x)} ({per:.2f} s/image, about "
+                    f"{per * (len(x) - done) / 60:.1f} min left)")
         return np.concatenate(out) if out else np.zeros((0, 2048))

@@ -78,3 +78,16 @@ def prepare_samples(samples, shape: tuple[int, ...], is_image: bool = True, valu
 def prepare_for_dataset(samples, data_name: str, root=None, value_range=None) -> np.ndarray:
     shape, is_image = dataset_shape(data_name, root)
     return prepare_samples(samples, shape, is_image, value_range)
+
+
+def as_images(x, what: str = "images") -> np.ndarray:
+    """Any uint8 image array without a dataset to say its shape: (N,H,W), (N,1,H,W), (N,3,H,W) or
+    (N,H,W,3) (also (N,H,W,1)) -> uint8 (N,C,H,W).  Floats are read as prepare_samples does."""
+    x = np.asarray(x)
+    if x.ndim == 4 and x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
+        x = x.transpose(0, 3, 1, 2)
+    if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[1] not in (1, 3)):
+        raise SampleError(f"{what} shaped {x.shape}: expected an image array (N,H,W), (N,1,H,W), (N,3,H,W) "
+                          "or (N,H,W,3)")
+    shape = (1,) + x.shape[1:] if x.ndim == 3 else x.shape[1:]
+    return prepare_samples(x, shape)

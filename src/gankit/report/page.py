@@ -20,6 +20,8 @@ def img(png: bytes, alt: str, css: str = "") -> str:
 
 
 def fmt(value) -> str:
+    if isinstance(value, dict):  # a record such as an evaluation's "features": what its metrics were read with
+        return html.escape(", ".join(f"{k} {str(v)[:12]}" for k, v in value.items()))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return html.escape(str(value))
     if isinstance(value, int):

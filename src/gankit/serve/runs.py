@@ -86,6 +86,8 @@ class RunsDirectory:
         evals = [r for r in rows if r.get("eval")]
         if train:
             entry.update(step=train[-1].get("step"), minutes=round(train[-1].get("time", 0) / 60, 2))
-        entry["metrics"] = {k: v for k, v in evals[-1].items() if k != "eval"} if evals else {}
+        # Only the numbers: records such as the evaluation's "features" do not fit one table cell.
+        entry["metrics"] = ({k: v for k, v in evals[-1].items() if k != "eval" and not isinstance(v, dict)}
+                            if evals else {})
         entry["report"] = (path / "report.html").is_file()
         return entry
