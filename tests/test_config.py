@@ -65,22 +65,22 @@ def test_every_preset_names_options_its_model_has(name):
 def test_precision_auto_is_bf16_only_on_cpus_that_multiply_bf16_natively(monkeypatch, tmp_path):
     import torch
 
-    from gankit.train import trainer
+    from gankit.train import settings, trainer
 
     assert RunConfig(model="gan").train.precision == "auto"
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: True)
-    assert trainer.resolve_precision("auto", cpu) == "bf16"
-    assert trainer.resolve_precision("auto", cuda) == "fp32"  # not measured on GPUs yet
-    assert trainer.resolve_precision("fp32", cpu) == "fp32"
-    monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: False)
-    assert trainer.resolve_precision("auto", cpu) == "fp32"
-    monkeypatch.setattr(trainer, "cpu_has_bf16", lambda: None)  # no /proc/cpuinfo: not known to be fast
-    assert trainer.resolve_precision("auto", cpu) == "fp32"
-    assert trainer.resolve_precision("bf16", cpu) == "bf16"  # asked for: given, with a warning at start
+    monkeypatch.setattr(settings, "cpu_has_bf16", lambda: True)
+    assert settings.resolve_precision("auto", cpu) == "bf16"
+    assert settings.resolve_precision("auto", cuda) == "fp32"  # not measured on GPUs yet
+    assert settings.resolve_precision("fp32", cpu) == "fp32"
+    monkeypatch.setattr(settings, "cpu_has_bf16", lambda: False)
+    assert settings.resolve_precision("auto", cpu) == "fp32"
+    monkeypatch.setattr(settings, "cpu_has_bf16", lambda: None)  # no /proc/cpuinfo: not known to be fast
+    assert settings.resolve_precision("auto", cpu) == "fp32"
+    assert settings.resolve_precision("bf16", cpu) == "bf16"  # asked for: given, with a warning at start
     cfg = RunConfig(model="gan")
     cfg.data.name, cfg.train.steps, cfg.train.precision = "ring8", 1, "fp16"
     with pytest.raises(ConfigError, match="auto, fp32, bf16"):
-        trainer.check_train_config(cfg)
+        settings.check_train_config(cfg)
     cfg.train.precision = "auto"  # the run says what "auto" became
     assert trainer.train(cfg, tmp_path / "run", progress=False).precision == "fp32"

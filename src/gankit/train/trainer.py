@@ -3,20 +3,20 @@
 Per iteration the recipe's phases run in order (Algorithm 1: the discriminator ``k`` times, then
 the generator). For each phase the Trainer freezes the networks it does not train, computes the
 recipe's loss under autocast, steps that network's optimiser, and updates the generator EMA.
-Around the loop it handles the run directory: config, checkpoints, sample grids,
-``metrics.jsonl``, the loss plot, the progress bar, stop conditions, Ctrl-C, and DDP.
+Around the loop it handles checkpoints, sample grids, logging, the progress bar, stop conditions,
+Ctrl-C, DDP and a recipe's stages; the options are checked in ``settings.py`` and the run
+directory's files (config, ``metrics.jsonl``, grids, plots) written by ``run_files.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import math
 import signal
 import time
 import warnings
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,9 +26,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from gankit import losses
-from gankit.version import __version__
-from gankit.config import ConfigError, RunConfig, read_run_config, save_yaml
+from gankit.config import ConfigError, RunConfig, read_run_config
 from gankit.data import TOY_DISTRIBUTIONS, DeviceDataset, load_dataset
 from gankit.models import Progress, Step
 from gankit.models.examples import examples_of
@@ -39,42 +37,14 @@ from gankit.models.registry import build_recipe, recipe_class, recipe_options
 from gankit.nn.fuse import fuse_upsample_conv
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed
-from gankit.train import tensorboard
 from gankit.train.ema import EMA
 from gankit.train.errors import CheckpointWriteError, DivergenceError
 from gankit.train.lock import RunLock
 from gankit.train.progress import ProgressLine
-from gankit.viz.grid import save_grid
-from gankit.viz.plots import plot_losses, plot_points
-from gankit.viz.toy_progress import save_toy_progress
+from gankit.train.run_files import RunFiles
+from gankit.train.settings import changed_options, check_train_config, cpu_has_bf16, make_optimizer, resolve_precision
 
 TOY_PLOT_POINTS = 2000
-# Options a resumed run may change freely: the budget, the bookkeeping, where things run and
-# where the data live. Any other change would make the resumed run a different run.
-RESUMABLE_CHANGES = {"train.steps", "train.epochs", "train.minutes", "train.log_every", "train.sample_every",
-                     "train.checkpoint_every", "train.keep_checkpoints", "train.collective_timeout_s",
-                     "train.report", "train.tensorboard",
-                     "train.device", "train.compile", "data.root", "data.store"}
-
-
-def changed_options(saved: RunConfig, now: RunConfig) -> list[str]:
-    """``key (old -> new)`` for every option that differs and that a resume may not change."""
-    def flat(cfg: RunConfig) -> dict:
-        d = cfg.to_dict()
-        out = {"model": d["model"]}
-        for section in ("data", "train"):
-            out.update({f"{section}.{k}": v for k, v in d[section].items()})
-        out.update({f"model.{k}": v for k, v in asdict(recipe_options(cfg)).items()})  # defaults included
-        return out
-
-    def same(a, b) -> bool:  # YAML gives lists where the options dataclasses hold tuples
-        return (list(a) if isinstance(a, tuple) else a) == (list(b) if isinstance(b, tuple) else b)
-
-    old, new = flat(saved), flat(now)
-    return [f"{key} ({old.get(key)!r} -> {new.get(key)!r})" for key in sorted(old.keys() | new.keys())
-            if key not in RESUMABLE_CHANGES and not same(old.get(key), new.get(key))]
-
-
 @dataclass
 class TrainResult:
     run_dir: Path
@@ -85,64 +55,6 @@ class TrainResult:
     seconds: float
     interrupted: bool
     precision: str  # as trained: "auto" resolved to fp32 or bf16
-
-
-def check_train_config(cfg: RunConfig) -> None:
-    t = cfg.train
-    losses.get_loss(t.loss)
-    problems = []
-    if t.precision not in PRECISIONS:
-        problems.append(f"train.precision must be one of {', '.join(PRECISIONS)}, got {t.precision!r}")
-    if t.optimizer not in ("adam", "sgd"):
-        problems.append(f"train.optimizer must be adam or sgd, got {t.optimizer!r}")
-    for name in ("k", "batch_size", "log_every", "sample_every", "checkpoint_every"):
-        if getattr(t, name) < 1:
-            problems.append(f"train.{name} must be at least 1, got {getattr(t, name)}")
-    for name in ("steps", "epochs", "minutes"):
-        value = getattr(t, name)
-        if value is not None and value <= 0:
-            problems.append(f"train.{name} must be positive, got {value}")
-    if problems:
-        raise ConfigError("; ".join(problems))
-    if t.tensorboard:
-        tensorboard.require()
-
-
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``train.precision`` as the run uses it: "auto" is bf16 autocast on a CPU with native bf16
-    (measured faster and at least as good at equal wall-clock there) and fp32 elsewhere, GPUs
-    included until bf16 has been measured on them."""
-    if precision != "auto":
-        return precision
-    return "bf16" if device.type == "cpu" and cpu_has_bf16() is True else "fp32"  # unknown: fp32
-
-
-def cpu_has_bf16() -> bool | None:
-    """Whether the CPU multiplies bf16 natively (AVX512-BF16 or AMX); Linux only, None if unknown."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return None
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def make_optimizer(params: list[nn.Parameter], spec: OptimizerSpec, cfg: RunConfig):
-    """The optimiser of ``train.optimizer`` with the spec's learning rate and betas (or the run's)."""
-    t = cfg.train
-    betas = tuple(spec.betas or t.betas)
-    # The fused kernels (one launch for all tensors) exist for Adam and SGD on CPU and CUDA in
-    # recent torch; foreach is the fallback. Both give the same arithmetic as the plain loop.
-    for kwargs in ({"fused": True}, {"foreach": True}):
-        try:
-            if t.optimizer == "adam":
-                return torch.optim.Adam(params, lr=spec.lr, betas=betas, **kwargs)
-            return torch.optim.SGD(params, lr=spec.lr, momentum=t.momentum, **kwargs)
-        except (RuntimeError, TypeError):
-            continue
-    raise RuntimeError(f"could not build a {t.optimizer} optimiser")
 
 
 def stream_seed(seed: int, position: int) -> int:
@@ -251,23 +163,17 @@ class Trainer:
         self.last_saved: tuple[int, Path] | None = None
         if self.world.is_main:  # taken only now: a run that fails to set up leaves no folder behind
             self.lock = RunLock(self.run_dir)
+        # Only the main rank writes into the run directory.
+        self.files = RunFiles(self.run_dir, t.tensorboard) if self.world.is_main else None
         if resume:
             self.load(existing)
-            if self.world.is_main:
-                self.forget_metrics_after(self.step)
-        if self.world.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "samples").mkdir(exist_ok=True)
-            # Every model option, defaults included: a resumed run keeps the options it started with
-            # even when a later gankit changes a default.
-            saved = replace(cfg, options=asdict(recipe_options(cfg))).to_dict()
-            saved["gankit_version"] = __version__
+            if self.files:
+                self.files.forget_metrics_after(self.step)
+        if self.files:
             main = next(iter(infos.values()))
-            saved["resolved"] = {"data_shape": list(main.shape), "num_classes": main.num_classes,
-                                 "world_size": self.world.size, "data_source": sources[0],
-                                 "streams": {name: info.to_dict() for name, info in infos.items()}}
-            save_yaml(saved, self.run_dir / "config.yaml")
-        self.tensorboard = tensorboard.TensorBoardLog(self.run_dir) if t.tensorboard and self.world.is_main else None
+            self.files.write_config(cfg, {"data_shape": list(main.shape), "num_classes": main.num_classes,
+                                          "world_size": self.world.size, "data_source": sources[0],
+                                          "streams": {name: info.to_dict() for name, info in infos.items()}})
 
     # --- set-up ------------------------------------------------------------------------------
     def check_resume_options(self, cfg: RunConfig) -> None:
@@ -507,10 +413,10 @@ class Trainer:
         checkpoint = self.save()
         if is_main and (last_sample is None or self.step % t.sample_every):
             last_sample = self.save_samples()
-        plot = plot_losses(self.run_dir / "metrics.jsonl", self.run_dir / "losses.png") if is_main else None
-        if is_main and self.real_points is not None:
+        plot = None
+        if self.files:
             toy = TOY_DISTRIBUTIONS.get(self.cfg.data.name)
-            save_toy_progress(self.run_dir, None if toy is None else toy.centers)
+            plot = self.files.finish(self.real_points is not None, None if toy is None else toy.centers)
         return TrainResult(self.run_dir, self.step, checkpoint, last_sample, plot, self.elapsed, interrupted,
                            self.precision)
 
@@ -529,26 +435,9 @@ class Trainer:
         row["img_per_s"] = images_per_s  # real images drawn per second, all ranks
         return row
 
-    def forget_metrics_after(self, step: int) -> None:
-        """Drop the log rows of steps past the resumed checkpoint: a crashed run logged them, and
-        the resumed run will log those steps again."""
-        path = self.run_dir / "metrics.jsonl"
-        if not path.exists():
-            return
-        lines = path.read_text().splitlines()
-        kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
-        if len(kept) != len(lines):
-            tmp = path.with_suffix(".jsonl.tmp")
-            tmp.write_text("".join(line + "\n" for line in kept))
-            tmp.replace(path)
-
     def append_metrics(self, row: dict[str, Any]) -> None:
-        if not self.world.is_main:
-            return
-        with open(self.run_dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(row) + "\n")
-        if self.tensorboard is not None:
-            self.tensorboard.scalars(row)
+        if self.files:
+            self.files.append_metrics(row)
 
     # --- outputs -----------------------------------------------------------------------------
     def generator(self) -> nn.Module:
@@ -556,29 +445,24 @@ class Trainer:
 
     @torch.no_grad()
     def save_samples(self) -> Path:
+        """The sample grid of this step (the toy data's scatter plot), drawn with the EMA generator."""
         g = self.generator()
         was_training = g.training
         g.eval()
-        path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
         try:
             if self.real_points is not None:
                 inputs = self.recipe.draw_inputs(TOY_PLOT_POINTS, Noise.seeded(0, self.device))
                 points = self.recipe.generate(inputs, net=g).float().cpu().numpy()
-                np.save(path.with_suffix(".npy"), points)  # for the run's modes.png / modes.gif
-                plot_points(points, self.real_points, path, f"step {self.step}")
-            else:
-                samples = self.recipe.grid_images(self.recipe.generate(self.grid_inputs, net=g).float())
-                save_grid(samples, path, nrow=self.grid_columns)
+                return self.files.write_points(self.step, points, self.real_points, self.recipe.nets)
+            samples = self.recipe.grid_images(self.recipe.generate(self.grid_inputs, net=g).float())
+            return self.files.write_grid(self.step, samples, self.grid_columns, self.recipe.nets)
         finally:
             g.train(was_training)
-        if self.tensorboard is not None:
-            self.tensorboard.samples(path, self.step, self.recipe.nets)
-        return path
 
     def close(self) -> None:
         """Release the run directory for other processes (also done when the process ends)."""
-        if getattr(self, "tensorboard", None) is not None:
-            self.tensorboard.close()
+        if getattr(self, "files", None) is not None:
+            self.files.close()
         if self.lock is not None:
             self.lock.release()
 
