@@ -61,7 +61,6 @@ CHECKS = {
 
 def measure(seed_offset: int, precision: str, root: Path) -> dict[str, float]:
     """Every statistic once, with the tests' seeds shifted by ``seed_offset``."""
-    import numpy as np
     import torch
     from scipy.stats import wasserstein_distance
 
@@ -76,18 +75,10 @@ def measure(seed_offset: int, precision: str, root: Path) -> dict[str, float]:
 
     out: dict[str, float] = {}
     # test_learning: the vanilla GAN on gauss1d, 400 steps
-    cfg = RunConfig(model="gan")
-    cfg.data.name = "gauss1d"
-    cfg.train.batch_size, cfg.train.log_every, cfg.train.sample_every = 64, 50, 10_000
-    cfg.train.seed, cfg.train.precision = seed_offset, precision
-    cfg.options = {"g_widths": [32, 32], "d_widths": [32, 32], "latent_dim": 4}
-    cfg.train.steps = 1
-    train(cfg, root / "untrained", progress=False)
-    cfg.train.lr_g = cfg.train.lr_d = 1e-3
-    cfg.train.steps = 400
-    train(cfg, root / "trained", progress=False)
+    import test_learning
+
+    before, after = test_learning.train_untrained_and_trained(root, seed_offset, precision)
     real = load_dataset("gauss1d", "test").x
-    before, after = gankit.load(root / "untrained"), gankit.load(root / "trained")
     out["learning.before"] = wasserstein_distance(before.sample_array(5000, seed=1)[:, 0], real[:5000, 0])
     out["learning.after"] = wasserstein_distance(after.sample_array(5000, seed=1)[:, 0], real[:5000, 0])
     samples = after.sample_array(5000, seed=2)[:, 0]

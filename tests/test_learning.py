@@ -14,14 +14,14 @@ def distance_to_data(run, real):
     return wasserstein_distance(run.sample_array(5000, seed=1)[:, 0], real[:5000, 0])
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("learning")
+def train_untrained_and_trained(root, seed: int = 0, precision: str = "auto"):
+    """The vanilla GAN on gauss1d after 1 step and after 400 (benchmarks/test_margins.py runs it too)."""
     cfg = RunConfig(model="gan")
     cfg.data.name = "gauss1d"
     cfg.train.batch_size = 64
     cfg.train.log_every = 50
     cfg.train.sample_every = 10_000
+    cfg.train.seed, cfg.train.precision = seed, precision
     cfg.options = {"g_widths": [32, 32], "d_widths": [32, 32], "latent_dim": 4}
     cfg.train.steps = 1
     train(cfg, root / "untrained", progress=False)
@@ -29,6 +29,11 @@ def runs(tmp_path_factory):
     cfg.train.steps = 400
     train(cfg, root / "trained", progress=False)
     return gankit.load(root / "untrained"), gankit.load(root / "trained")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return train_untrained_and_trained(tmp_path_factory.mktemp("learning"))
 
 
 def test_gan_moves_toward_the_data(runs):
