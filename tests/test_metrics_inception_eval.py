@@ -1,19 +1,18 @@
 """Evaluation on Inception features: choosing the feature set, what is recorded, the cache key,
 --samples A --against B, and the Inception Score refusal.  A randomly initialised network stands
 in for the real weights (same shapes and cost per image) and a few 8x8 images keep this fast."""
-import argparse
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from gankit.commands.evaluate import add_eval_parser, add_metrics_parser
 from gankit.metrics.evaluate import evaluate, format_table, parse_metrics, reference
 from gankit.metrics.extractor import sha256_file
 from gankit.metrics.features import choose_features, describe_features
 from gankit.metrics.inception import FIDInceptionV3
 from gankit.metrics.samples import SampleError, as_images
+from test_metrics_evaluate import _cli
 
 
 @pytest.fixture(autouse=True)
@@ -27,15 +26,6 @@ def weights(tmp_path_factory):
     path = tmp_path_factory.mktemp("w") / "random_inception.pth"
     torch.save(FIDInceptionV3().state_dict(), path)
     return path
-
-
-def _cli(argv):
-    parser = argparse.ArgumentParser(prog="gankit")
-    sub = parser.add_subparsers(dest="command")
-    add_eval_parser(sub)
-    add_metrics_parser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
 
 
 def test_feature_set_defaults_and_refusals():

@@ -113,9 +113,7 @@ class Run:
         (``Recipe.truncate``); ``None`` leaves them as drawn."""
         if truncation is None:
             return inputs
-        if not 0 <= truncation <= 2:
-            raise ValueError(f"truncation must lie in [0, 2] (1 is the full prior), got {truncation}")
-        return self.recipe.truncate(inputs, float(truncation), frozenset(given))
+        return self.recipe.truncate(inputs, check_truncation(truncation), frozenset(given))
 
     @torch.no_grad()
     def generate(self, inputs: dict[str, torch.Tensor], batch_size: int = 500) -> torch.Tensor:
@@ -139,8 +137,8 @@ class Run:
             raise ValueError(f"n must be at least 1, got {n}")
         if labels is not None:
             given["y"] = torch.as_tensor(labels)
-        if truncation is not None and not 0 <= truncation <= 2:  # checked before the examples load
-            raise ValueError(f"truncation must lie in [0, 2] (1 is the full prior), got {truncation}")
+        if truncation is not None:
+            check_truncation(truncation)  # before any examples load
         inputs = self.inputs(n, seed, split, **given)
         return self.generate(self.truncate(inputs, truncation, given))
 
@@ -174,6 +172,13 @@ class Run:
         """Append an evaluation row (tagged with this checkpoint's step) to ``metrics.jsonl``."""
         with open(self.run_dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps({"step": self.step, "eval": True, **row}) + "\n")
+
+
+def check_truncation(truncation: float) -> float:
+    """``truncation`` as a float in [0, 2] (1 is the full prior), or a ValueError saying so."""
+    if not 0 <= truncation <= 2:
+        raise ValueError(f"truncation must lie in [0, 2] (1 is the full prior), got {truncation}")
+    return float(truncation)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
