@@ -21,13 +21,31 @@ from torch import nn
 TAPS = torch.tensor([[0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
 
 
+def upsampled_conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``conv2d(upsample_nearest_x2(x), weight, bias, padding=1)`` for a 3x3 ``weight``, as one transposed convolution."""
+    taps = TAPS.to(device=weight.device, dtype=weight.dtype)
+    kernel = torch.einsum("pi,qj,ocij->copq", taps, taps, weight)  # (in, out, 4, 4)
+    return F.conv_transpose2d(x, kernel, bias, stride=2, padding=1)
+
+
+def conv2d_downsampled(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``avg_pool2d(conv2d(x, weight, bias, padding=1), 2)`` for a 3x3 ``weight``, as one strided convolution.
+
+    The mirror image of :func:`upsampled_conv2d`: output pixel ``i`` averages the 3x3 responses at
+    ``2i`` and ``2i+1``, which see the inputs ``2i-1 .. 2i+2`` with the 4-tap kernel
+    ``(w[-1], w[-1] + w[0], w[0] + w[1], w[1]) / 2`` per axis: 16 instead of 36 multiply-adds per
+    output pixel and channel pair (Progressive GAN's "fused scale" in its discriminator).
+    """
+    taps = TAPS.flip(0).to(device=weight.device, dtype=weight.dtype) / 2
+    kernel = torch.einsum("pi,qj,ocij->ocpq", taps, taps, weight)  # (out, in, 4, 4)
+    return F.conv2d(x, kernel, bias, stride=2, padding=1)
+
+
 class UpsampledConv2d(nn.Conv2d):
     """``Conv2d(k=3, s=1, p=1)`` applied to the input upsampled x2 (nearest), in one transposed convolution."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        taps = TAPS.to(device=self.weight.device, dtype=self.weight.dtype)
-        kernel = torch.einsum("pi,qj,ocij->copq", taps, taps, self.weight)  # (in, out, 4, 4)
-        return F.conv_transpose2d(x, kernel, self.bias, stride=2, padding=1)
+        return upsampled_conv2d(x, self.weight, self.bias)
 
 
 def _is_nearest_x2(m: nn.Module) -> bool:
