@@ -103,7 +103,8 @@ class MinibatchStddev(nn.Module):
         while n % g:
             g -= 1
         y = x.float().reshape(g, n // g, c, h, w)
-        y = (y.var(dim=0, unbiased=False) + self.eps).sqrt().mean(dim=(1, 2, 3))  # (N/G,)
+        # The variance written out: torch.var over dim 0 of a channels-last tensor is 10x slower.
+        y = ((y - y.mean(dim=0)).square().mean(dim=0) + self.eps).sqrt().mean(dim=(1, 2, 3))  # (N/G,)
         y = y.reshape(1, -1, 1, 1, 1).expand(g, -1, 1, h, w).reshape(n, 1, h, w)
         return torch.cat([x, y.to(x.dtype)], dim=1)
 
