@@ -4,6 +4,8 @@ resume mid-fade, 2 ranks across a stage boundary). On scikit-learn's 8x8 digits:
 
 import math
 
+import numpy as np
+
 import pytest
 import torch
 import torch.multiprocessing as mp
@@ -11,6 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 import gankit
+from gankit.cli import main
+from gankit.report.figures import generated_figures
 from gankit.config import ConfigError
 from gankit.data.catalog import DatasetInfo
 from gankit.config import TrainConfig
@@ -164,7 +168,7 @@ def test_alpha_rises_linearly_through_the_fade_and_the_optimisers_restart():
     assert recipe(size=4).schedule(10 ** 9) == (0, 1.0)  # a single resolution never grows
 
 
-def test_training_grows_through_the_fade_and_samples_at_the_checkpoints_stage(tmp_path):
+def test_training_grows_through_the_fade_and_samples_at_the_checkpoints_stage(tmp_path, capsys):
     steps = STABLE + FADE + 2
     trainer = Trainer(progan_config(steps, log_every=1), tmp_path / "run", progress=False)
     trainer.fit()
@@ -177,6 +181,16 @@ def test_training_grows_through_the_fade_and_samples_at_the_checkpoints_stage(tm
     assert counts == {steps - STABLE}
     run = gankit.load(tmp_path / "run")
     assert int(run.recipe.stage) == 1 and run.sample_array(3, seed=0).shape == (3, 1, 8, 8)
+    # An earlier stage of the final model: 4x4 images enlarged to 8x8, each pixel a 2x2 block.
+    assert main(["sample", str(tmp_path / "run"), "--stage", "4x4", "-n", "3", "--out", str(tmp_path / "s.npy")]) == 0
+    early = np.load(tmp_path / "s.npy")
+    assert early.shape == (3, 8, 8) and (early == early[:, ::2, ::2].repeat(2, 1).repeat(2, 2)).all()
+    assert int(run.recipe.stage) == 1  # restored after the block
+    assert main(["sample", str(tmp_path / "run"), "--stage", "16x16", "--out", str(tmp_path / "t.png")]) != 0
+    assert "stages 4x4, 8x8; got '16x16'" in capsys.readouterr().err
+    # The report draws the same latents at every stage.
+    figures, problems = generated_figures(tmp_path / "run")
+    assert not problems and any(f.title.startswith("growth") for f in figures)
 
 
 def eval_json(line):
@@ -230,3 +244,14 @@ def test_bad_options_are_refused_with_the_format():
         parse_batch_sizes("4=64")
     with pytest.raises(ConfigError, match="fade_kimg"):
         recipe(fade_kimg=0)
+
+
+def test_a_model_without_stages_refuses_to_sample_at_one():
+    from gankit.models.dcgan import DCGAN, DCGANOptions
+
+    info = DatasetInfo(name="test", description="", shape=(1, 8, 8), num_classes=None)
+    dcgan = DCGAN(DCGANOptions(), {"real": info}, TrainConfig())
+    assert dcgan.stages() == ()
+    with pytest.raises(ConfigError, match="'dcgan' has no stages"):
+        with dcgan.at_stage("4x4"):
+            pass

@@ -36,6 +36,8 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--split", choices=("test", "train"), default="test",
                    help="where inputs the data give (pix2pix's image to translate) come from when not passed: "
                         "held-out examples (default) or training examples")
+    p.add_argument("--stage", metavar="NAME", help="a growing model (progan) at an earlier stage it went through, "
+                   "e.g. --stage 8x8 (its samples enlarged to the data's size); default: the checkpoint's stage")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator even if the run kept an EMA")
     p.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
                    help="fix a named generator input for every sample, e.g. InfoGAN's --code c1=3 --code c2=-1.5 "
@@ -45,13 +47,21 @@ def add_parsers(subparsers) -> None:
 
 
 def cmd_sample(args) -> int:
+    from gankit import load
+
+    run = load(args.run_dir, device=args.device, ema=not args.no_ema)
+    if args.stage is None:
+        return write_samples(run, args)
+    with run.recipe.at_stage(args.stage):
+        return write_samples(run, args)
+
+
+def write_samples(run, args) -> int:
     import numpy as np
 
-    from gankit import load
     from gankit.labels import parse_classes, spread
     from gankit.viz.grid import save_grid
 
-    run = load(args.run_dir, device=args.device, ema=not args.no_ema)
     out = Path(args.out) if args.out else run.run_dir / "samples" / "sample.png"
     if out.suffix not in (".png", ".npy", ".npz"):
         raise ConfigError(f"--out must end in .png (a grid), .npy (an array) or .npz (a dataset), got {out.name!r}")
@@ -99,5 +109,6 @@ def cmd_sample(args) -> int:
             real = load_dataset(run.data_name, "test").x[:2000]
             plot_points(samples.numpy(), real, out, f"{run.config.model} on {run.data_name}")
         rows = f", one row per class ({', '.join(map(str, classes))})" if classes and run.is_image else ""
-        print(f"wrote {out}: {n} samples from {run.checkpoint}{' (EMA)' if run.uses_ema else ''}{rows}")
+        stage = f" at stage {args.stage}" if args.stage else ""
+        print(f"wrote {out}: {n} samples from {run.checkpoint}{' (EMA)' if run.uses_ema else ''}{stage}{rows}")
     return 0

@@ -20,14 +20,16 @@ holds them and a run resumed mid-fade continues bit for bit.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gankit.config import ConfigError
-from gankit.models.recipe import DataSize, Phase, Progress, Recipe, StageChange, Step
+from gankit.models.recipe import MAIN_STREAM, DataSize, Phase, Progress, Recipe, StageChange, Step
 from gankit.nn.progressive import (ProgressiveDiscriminator, ProgressiveGenerator, downsample, fade, fading,
                                    upsample)
 from gankit.tricks import gradient_penalty
@@ -112,7 +114,7 @@ class ProGAN(Recipe):
         return self.resolutions[int(self.stage)]
 
     def data_schedule(self, progress: Progress) -> dict[str, DataSize]:
-        return {"real": DataSize(self.batch_sizes.get(self.resolution), self.resolution)}
+        return {MAIN_STREAM: DataSize(self.batch_sizes.get(self.resolution), self.resolution)}
 
     # --- training -----------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
@@ -149,6 +151,25 @@ class ProGAN(Recipe):
                       "resolution": torch.tensor(float(self.resolution)), "alpha": self.alpha.clone()}
 
     # --- sampling -----------------------------------------------------------------------------
+    def stages(self) -> tuple[str, ...]:
+        return tuple(f"{r}x{r}" for r in self.resolutions[:int(self.stage) + 1])
+
+    @contextlib.contextmanager
+    def at_stage(self, name: str) -> Iterator[None]:
+        """Samples at an earlier resolution of this model: its blocks up to there and that resolution's
+        toRGB (trained while it was the newest), enlarged to the data's size like any sample."""
+        names = self.stages()
+        if name not in names:
+            raise ConfigError(f"progan has reached the stages {', '.join(names)}; got {name!r}")
+        saved = self.stage.clone(), self.alpha.clone()
+        self.stage.fill_(names.index(name))
+        self.alpha.fill_(1.0)
+        try:
+            yield
+        finally:
+            self.stage.copy_(saved[0])
+            self.alpha.copy_(saved[1])
+
     def generate(self, inputs, net: nn.Module | None = None) -> torch.Tensor:
         """Samples at the checkpoint's stage and alpha, enlarged (nearest) to the data's size."""
         image = (net or self.nets["G"])(inputs["z"], int(self.stage), self.alpha).clamp(-1.0, 1.0)

@@ -24,8 +24,9 @@ the same way (``loss.accumulate_gradients(phase, ...)`` vs ``training_loop.py``)
 from __future__ import annotations
 
 import abc
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Iterator, Mapping
 
 import torch
 from torch import nn
@@ -319,6 +320,22 @@ class Recipe(nn.Module, abc.ABC):
             if spec.distribution == "normal" and spec.name not in given:
                 out[spec.name] = inputs[spec.name] * psi
         return out
+
+    def stages(self) -> tuple[str, ...]:
+        """The stages a sample can be drawn at, up to the current one (Progressive GAN: ``"4x4"``,
+        ``"8x8"``, ...); default: none, the model has one shape."""
+        return ()
+
+    @contextlib.contextmanager
+    def at_stage(self, name: str) -> Iterator[None]:
+        """Within the block, samples are drawn at stage ``name`` (one of :meth:`stages`), fully faded in.
+
+        The report's growth figure and ``gankit sample --stage`` use it; a family with stages
+        overrides it and restores its state on leaving.
+        """
+        raise ConfigError(f"model {self.name!r} has no stages to sample at"
+                          + (f" (stages: {', '.join(self.stages())})" if self.stages() else ""))
+        yield
 
     # --- helpers shared by all families -------------------------------------------------------
     def net(self, name: str) -> nn.Module:

@@ -80,6 +80,15 @@ def image_figures(run) -> list[Figure]:
         inputs = run.interpolation(rows, steps, spherical=True, seed=0)
         out.append(Figure("latent interpolation", png_bytes(grid_array(run.generate(inputs), nrow=steps)),
                           f"{rows} spherical paths between random inputs, {steps} steps each (seed 0)"))
+    stages = run.recipe.stages()
+    if len(stages) > 1:
+        with torch.no_grad():
+            rows = []
+            for stage in stages:
+                with run.recipe.at_stage(stage):
+                    rows.append(run.generate(base))
+        out.append(Figure("growth: the same latents at every stage", png_bytes(grid_array(torch.cat(rows), nrow=COLUMNS)),
+                          f"rows: {', '.join(stages)} (each through its own output layer, enlarged)"))
     names = run.data[next(iter(run.data))].class_names
     for spec in specs:
         swept = sweep_inputs(spec, base, COLUMNS)
