@@ -2,6 +2,7 @@
 standard deviation, the WGAN-GP + drift loss, and the stage schedule through the Trainer (linear alpha,
 resume mid-fade, 2 ranks across a stage boundary). On scikit-learn's 8x8 digits: 4x4, then 8x8."""
 
+import json
 import math
 
 import numpy as np
@@ -172,7 +173,7 @@ def test_training_grows_through_the_fade_and_samples_at_the_checkpoints_stage(tm
     steps = STABLE + FADE + 2
     trainer = Trainer(progan_config(steps, log_every=1), tmp_path / "run", progress=False)
     trainer.fit()
-    rows = [r for r in map(eval_json, (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) if "alpha" in r]
+    rows = [r for r in map(json.loads, (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) if "alpha" in r]
     # Logged after each iteration (its stats are those of the iteration at index step - 1).
     assert [(r["resolution"], r["alpha"]) for r in rows] == [(4.0, 1.0)] * STABLE + \
         [(8.0, i / FADE) for i in range(FADE)] + [(8.0, 1.0)] * 2
@@ -191,11 +192,6 @@ def test_training_grows_through_the_fade_and_samples_at_the_checkpoints_stage(tm
     # The report draws the same latents at every stage.
     figures, problems = generated_figures(tmp_path / "run")
     assert not problems and any(f.title.startswith("growth") for f in figures)
-
-
-def eval_json(line):
-    import json
-    return json.loads(line)
 
 
 def test_a_resume_mid_fade_is_bit_exact(tmp_path):

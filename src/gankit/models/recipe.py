@@ -333,8 +333,7 @@ class Recipe(nn.Module, abc.ABC):
         The report's growth figure and ``gankit sample --stage`` use it; a family with stages
         overrides it and restores its state on leaving.
         """
-        raise ConfigError(f"model {self.name!r} has no stages to sample at"
-                          + (f" (stages: {', '.join(self.stages())})" if self.stages() else ""))
+        raise ConfigError(f"model {self.name!r} has no stages to sample at")
         yield
 
     # --- helpers shared by all families -------------------------------------------------------
