@@ -13,7 +13,8 @@ EPILOG_SAMPLE = textwrap.dedent("""\
       gankit sample runs/cgan --labels all --out grid.png          # one row per class
       gankit sample runs/cgan --labels 3,5 -n 1000 --out dresses_sandals.npy
       gankit sample runs/cgan --labels all -n 60000 --out synth.npz
-      gankit train dcgan --data npz:synth.npz                         # train on the generated dataset""")
+      gankit train dcgan --data npz:synth.npz                         # train on the generated dataset
+      gankit sample runs/stackgan --text "a small red circle" --text "큰 파란 별" --out captions.png""")
 
 
 def add_parsers(subparsers) -> None:
@@ -42,6 +43,10 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
                    help="fix a named generator input for every sample, e.g. InfoGAN's --code c1=3 --code c2=-1.5 "
                         "(repeatable; `gankit traverse` sweeps one)")
+    p.add_argument("--text", action="append", default=[], metavar="CAPTION",
+                   help="text-to-image runs (stackgan): draw from this caption; repeatable, N/captions samples each "
+                        "(a .png puts one caption per row; default 8 each). Without it, captions of held-out images")
+    p.add_argument("--text-file", metavar="FILE", help="captions to draw from, one per line (as --text)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_sample)
 
@@ -68,7 +73,9 @@ def write_samples(run, args) -> int:
     classes = None
     if args.labels is not None:
         classes = parse_classes(args.labels, run.num_classes if run.conditional else None, str(args.run_dir))
-    n = args.n if args.n is not None else (8 * len(classes) if classes and out.suffix == ".png" else 64)
+    texts = read_captions(args.text, args.text_file)
+    rows = classes or texts
+    n = args.n if args.n is not None else (8 * len(rows) if rows and out.suffix == ".png" else 64)
     labels = None if classes is None else spread(classes, n)
     out.parent.mkdir(parents=True, exist_ok=True)
     from gankit.models.codes import fixed_inputs, parse_codes
@@ -76,6 +83,10 @@ def write_samples(run, args) -> int:
     given = fixed_inputs(parse_codes(args.code, run.input_specs), run.input_specs, n)
     if labels is not None and "y" in given:
         raise ConfigError("the class is given twice: use --labels for it, not --code y=...")
+    if texts:
+        if not hasattr(run.recipe, "encode_text"):
+            raise ConfigError(f"--text needs a text-to-image run (stackgan); {args.run_dir} is {run.config.model}")
+        given["caption"] = run.recipe.encode_text([texts[i] for i in spread(list(range(len(texts))), n)])
     if out.suffix in (".npy", ".npz"):
         if labels is None and run.conditional:  # a labelled dataset either way: the classes in turn
             labels = spread(list(range(run.num_classes)), n)
@@ -100,15 +111,35 @@ def write_samples(run, args) -> int:
             print(f"wrote {label_file}: int64 labels of shape {labels.shape}")
     else:
         samples = run.sample(n, labels=labels, truncation=args.truncation, seed=args.seed, split=args.split, **given)
-        if run.is_image:
-            save_grid(samples, out, nrow=-(-n // len(classes)) if classes else None)
+        if texts and n % len(texts) == 0:
+            from gankit.viz.captioned import save_captioned_grid
+            save_captioned_grid(samples, texts, out)
+        elif run.is_image:
+            save_grid(samples, out, nrow=-(-n // len(rows)) if rows else None)
         else:
             from gankit.data import load_dataset
             from gankit.viz.plots import plot_points
 
             real = load_dataset(run.data_name, "test").x[:2000]
             plot_points(samples.numpy(), real, out, f"{run.config.model} on {run.data_name}")
-        rows = f", one row per class ({', '.join(map(str, classes))})" if classes and run.is_image else ""
+        layout = ""
+        if classes and run.is_image:
+            layout = f", one row per class ({', '.join(map(str, classes))})"
+        elif texts:
+            layout = "; rows: " + "; ".join(f"{i + 1}. {t}" for i, t in enumerate(texts))
         stage = f" at stage {args.stage}" if args.stage else ""
-        print(f"wrote {out}: {n} samples from {run.checkpoint}{' (EMA)' if run.uses_ema else ''}{stage}{rows}")
+        print(f"wrote {out}: {n} samples from {run.checkpoint}{' (EMA)' if run.uses_ema else ''}{stage}{layout}")
     return 0
+
+
+def read_captions(texts: list[str], text_file: str | None) -> list[str]:
+    """The captions of --text and --text-file (one per line, blank lines skipped), in order."""
+    out = list(texts)
+    if text_file:
+        path = Path(text_file)
+        if not path.is_file():
+            raise ConfigError(f"--text-file {text_file}: no such file")
+        out += [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not out:
+            raise ConfigError(f"--text-file {text_file} has no captions (one per line)")
+    return out

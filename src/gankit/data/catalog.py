@@ -119,6 +119,10 @@ CATALOG: dict[str, DatasetInfo] = {info.name: info for info in (
     DatasetInfo("stacked-mnist", "three mnist-5k digits drawn independently as the channels of one 28x28 "
                 "image: 1,000 modes (labels: the 3-digit number).", (3, 28, 28), 1000, kind="stacked",
                 sizes=(50000, 26000), extractor="mnist-5k"),
+    DatasetInfo("shapes", "captioned shapes (circle, square, triangle, star, cross) in 6 colours, one or two per "
+                "32x32 image (data.size 64), captions in English and Korean, read back exactly; 5 colour-shape "
+                "pairs held out of training (classes: the first shape).", (3, 32, 32), 5, sizes=(40000, 10000),
+                class_names=("circle", "square", "triangle", "star", "cross")),
 )}
 EMOJI_CATEGORIES = ("people", "nature", "food", "activity", "travel", "objects", "symbols", "flags", "other")
 # Colour emoji and image-to-image translation pairs (gankit.data.emoji, gankit.data.paired); the

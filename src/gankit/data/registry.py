@@ -15,6 +15,7 @@ from .errors import DataError
 from .folder import STORES, load_folder
 from .imageset import ImageSet, check_split, convert_images
 from .paired import handles as _translation, load_translation, translation_availability
+from .shapes import load_shapes
 from .npz import load_npz
 from .sources import FILE_DATASETS, candidate_dirs, find_local, how_to_get
 from .stacked import load_stacked
@@ -29,7 +30,7 @@ _PACKAGE_DATASETS = {
 
 
 def _loadable(name: str) -> bool:
-    return _translation(name) or name in FILE_DATASETS or name in _PACKAGE_DATASETS or name in TOY_DISTRIBUTIONS
+    return _translation(name) or name == "shapes" or name in FILE_DATASETS or name in _PACKAGE_DATASETS or name in TOY_DISTRIBUTIONS
 
 
 def dataset_names() -> list[str]:
@@ -111,6 +112,10 @@ def load_dataset(name: str, split: str = "train", root: str | None = None, size:
         return load_folder(name[len("folder:"):], split, size=size, channels=channels, store=store)
     if name.startswith("npz:"):  # held in memory whatever the store
         return load_npz(name[len("npz:"):], split, size=size, channels=channels)
+    if name == "shapes":  # drawn at the asked size rather than resized
+        data = load_shapes(split, size)
+        return data if channels is None else ImageSet(data.name, convert_images(data.x, None, channels), data.y,
+                                                      data.num_classes, data.source, data.class_names, data.extra)
     if name in TOY_DISTRIBUTIONS:
         if size is not None or channels is not None:
             raise DataError(f"{name} is a toy point set ({TOY_DISTRIBUTIONS[name].dim}-D), not "

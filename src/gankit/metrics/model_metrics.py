@@ -1,13 +1,14 @@
 """Metrics that read a trained run's own networks rather than only its samples.
 
 ``ssl``: a semi-supervised GAN's classifier on the real test set (:mod:`gankit.metrics.ssl`);
-``codes``: how well a categorical code matches the classes (:mod:`gankit.metrics.codes`).
+``codes``: how well a categorical code matches the classes (:mod:`gankit.metrics.codes`);
+``captions``: whether a text-to-image model draws what its captions say (:mod:`gankit.metrics.captions`).
 Each applies only to runs that have what it needs and is skipped otherwise, like the sample
 metrics that do not apply to a dataset.
 """
 from __future__ import annotations
 
-MODEL_METRICS = ("ssl", "codes")
+MODEL_METRICS = ("ssl", "codes", "captions")
 
 
 def split_metrics(metrics) -> tuple[list[str], list[str]]:
@@ -23,6 +24,8 @@ def applicable(run) -> list[str]:
         out.append("ssl")
     if run.num_classes and any(s.distribution == "categorical" and not s.is_label for s in run.input_specs):
         out.append("codes")
+    if run.data_name == "shapes" and any(s.name == "caption" for s in run.input_specs):
+        out.append("captions")
     return out
 
 
@@ -40,4 +43,7 @@ def evaluate_model(run, metrics, n: int = 10_000, root=None, truncation: float |
     if "codes" in wanted:
         from .codes import code_accuracy
         out.update(code_accuracy(run, n, truncation=truncation))
+    if "captions" in wanted:
+        from .captions import caption_accuracy
+        out.update(caption_accuracy(run, n, truncation=truncation))
     return out

@@ -89,6 +89,8 @@ def image_figures(run) -> list[Figure]:
                     rows.append(run.generate(base))
         out.append(Figure("growth: the same latents at every stage", png_bytes(grid_array(torch.cat(rows), nrow=COLUMNS)),
                           f"rows: {', '.join(stages)} (each through its own output layer, enlarged)"))
+    if hasattr(run.recipe, "decode_caption"):
+        out.append(caption_figure(run))
     names = run.data[next(iter(run.data))].class_names
     for spec in specs:
         swept = sweep_inputs(spec, base, COLUMNS)
@@ -105,6 +107,24 @@ def image_figures(run) -> list[Figure]:
         out.append(Figure(f"{spec.name}: {what}", png_bytes(grid_array(images, nrow=COLUMNS)),
                           "rows: " + ", ".join(labels)))
     return out
+
+
+def caption_figure(run) -> Figure:
+    """A text-to-image run: a row of samples for each of 8 held-out captions (on ``shapes`` the last
+    four name a colour-shape pair never seen in training)."""
+    import torch
+
+    examples = run.examples("test")
+    novel = examples.extra.get("novel")
+    rows = list(range(4)) + (list(np.flatnonzero(novel)[:4]) if novel is not None else list(range(4, 8)))
+    rows = [r for r in rows if r < len(examples)]
+    ids = torch.from_numpy(examples.extra["caption"][rows]).repeat_interleave(COLUMNS, 0)
+    with torch.no_grad():
+        images = run.generate(run.inputs(len(ids), seed=1, caption=ids))
+    texts = run.recipe.decode_caption(ids[::COLUMNS])
+    held = " (rows 5-8 name a colour-shape pair never seen in training)" if novel is not None else ""
+    return Figure("held-out captions", png_bytes(grid_array(images, nrow=COLUMNS)),
+                  "rows: " + "; ".join(f"{i + 1}. {t}" for i, t in enumerate(texts)) + held)
 
 
 def toy_figure(run) -> Figure:

@@ -1,0 +1,54 @@
+"""gankit's own sentence encoder: word embeddings and a bidirectional GRU.
+
+StackGAN conditions on a sentence embedding from a char-CNN-RNN trained with images (Reed et al.
+2016); this is the same idea at word level and CPU size. The vocabulary travels inside the
+module's state (``get_extra_state``), so a run's checkpoint can encode new captions by itself.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .vocabulary import Vocabulary
+
+
+class CaptionEncoder(nn.Module):
+    """Captions -> unit-length embeddings (N, dim).
+
+    Parameters
+    ----------
+    vocabulary : the words it knows; unseen words map to one shared "unknown" embedding.
+    dim : the embedding's width.
+    word_dim, hidden : widths of the word embeddings and of each direction of the GRU.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, dim: int = 128, word_dim: int = 64, hidden: int = 128):
+        super().__init__()
+        self.vocabulary = vocabulary
+        self.dim = dim
+        self.embed = nn.Embedding(len(vocabulary), word_dim, padding_idx=0)
+        self.rnn = nn.GRU(word_dim, hidden, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * hidden, dim)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        packed = nn.utils.rnn.pack_padded_sequence(self.embed(ids), lengths.cpu(), batch_first=True,
+                                                   enforce_sorted=False)
+        _, last = self.rnn(packed)  # (2, N, hidden): the last state of each direction
+        return nn.functional.normalize(self.out(torch.cat([last[0], last[1]], 1)), dim=1)
+
+    @torch.no_grad()
+    def encode(self, captions: list[str], batch_size: int = 1024) -> torch.Tensor:
+        """Embeddings (N, dim) of caption strings, on the encoder's device."""
+        device = self.out.weight.device
+        parts = []
+        for start in range(0, len(captions), batch_size):
+            ids, lengths = self.vocabulary.encode(list(captions[start:start + batch_size]))
+            parts.append(self(ids.to(device), lengths))
+        return torch.cat(parts) if parts else torch.zeros(0, self.dim, device=device)
+
+    def get_extra_state(self):
+        return {"tokens": self.vocabulary.tokens}
+
+    def set_extra_state(self, state):
+        self.vocabulary = Vocabulary(state["tokens"])

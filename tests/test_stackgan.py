@@ -1,0 +1,148 @@
+"""Text-to-image: the vocabulary and caption encoder, its contrastive training, conditioning
+augmentation, the matching-aware discriminator's mismatched pairs, and stackgan end to end
+(training, a bit-exact resume, `gankit sample --text`, caption accuracy)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import gankit
+from gankit.cli import main
+from gankit.data.shapes import load_shapes, shapes_captions
+from gankit.models.recipe import Progress, Step
+from gankit.nn.stackgan import ConditioningAugmentation, kl_to_standard_normal
+from gankit.noise import Noise
+from gankit.text.contrastive import retrieval_accuracy, train_caption_encoder
+from gankit.text.encoder import CaptionEncoder
+from gankit.text.vocabulary import Vocabulary, words
+from gankit.train.trainer import train
+from test_seam import assert_same_weights, config, weights
+
+TINY = {"encoder_steps": 3, "g_base": 8, "d_base": 8, "latent_dim": 8, "condition_dim": 8, "encoder_dim": 16}
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory, monkeypatch):
+    """Caption encoders are cached under $XDG_CACHE_HOME: one fresh cache for this module's tests."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "stackgan-cache"))
+
+
+def stackgan_config(steps, **options):
+    cfg = config("stackgan", data="shapes", steps=steps, batch_size=8)
+    cfg.options = {**TINY, **options}
+    return cfg
+
+
+# --- text ------------------------------------------------------------------------------------------
+def test_words_and_ids_round_trip_with_padding_and_unknown_words():
+    assert words("A small red circle, above!") == ["a", "small", "red", "circle", "above"]
+    vocabulary = Vocabulary.from_captions(["a red circle", "큰 파란 별"])
+    ids, lengths = vocabulary.encode(["red circle", "큰 파란 별 purple"])
+    assert lengths.tolist() == [2, 4]
+    assert ids[0, 2:].tolist() == [0, 0] and ids[1, 3] == 1  # padding, then the unknown word
+    assert vocabulary.unknown_words("a purple circle") == ["purple"]
+
+
+def test_the_encoder_keeps_its_vocabulary_in_its_state_dict():
+    encoder = CaptionEncoder(Vocabulary(["red", "circle"]), dim=8)
+    other = CaptionEncoder(Vocabulary(["red", "circle"]), dim=8)
+    other.load_state_dict(encoder.state_dict())
+    assert other.vocabulary.tokens == encoder.vocabulary.tokens
+    a = encoder.encode(["red circle", "circle red"])
+    assert torch.allclose(a, other.encode(["red circle", "circle red"]))
+    assert torch.allclose(a.norm(dim=1), torch.ones(2)) and not torch.allclose(a[0], a[1])  # word order counts
+
+
+def test_contrastive_training_retrieves_captions_and_matches_korean_to_english_far_above_chance():
+    data = load_shapes("test")
+    english, korean = shapes_captions("test", "en"), shapes_captions("test", "ko")
+    both = np.concatenate([english, korean], 1)
+    encoder = CaptionEncoder(Vocabulary.from_captions(both.ravel()), dim=32, word_dim=16, hidden=32)
+    torch.manual_seed(0)
+    fit = train_caption_encoder(encoder, data.x[:4000], both[:4000], steps=150, batch_size=64, lr=3e-3)
+    images = torch.from_numpy(data.x[4000:4400]).float() / 127.5 - 1
+    accuracy = retrieval_accuracy(fit["image_encoder"], encoder, images, english[4000:4400, 0].tolist(), group=20)
+    assert accuracy > 0.25  # chance: 1/20
+    # The Korean caption of an image is nearer its English caption than those of 19 other images.
+    en, ko = encoder.encode(english[4000:4400, 0].tolist()), encoder.encode(korean[4000:4400, 0].tolist())
+    hits = [(ko[i:i + 20] @ en[i:i + 20].T).argmax(1) == torch.arange(20) for i in range(0, 400, 20)]
+    assert torch.cat(hits).float().mean() > 0.25
+
+
+# --- conditioning augmentation and the matching-aware discriminator --------------------------------
+def test_conditioning_augmentation_reparameterises_and_its_kl_matches_the_closed_form():
+    ca = ConditioningAugmentation(4, 2)
+    with torch.no_grad():
+        ca.fc.weight.zero_()
+        ca.fc.bias.copy_(torch.tensor([1.0, 2.0, 0.0, math.log(4.0)]))  # mu = (1, 2), logvar = (0, log 4)
+    eps = torch.tensor([[0.5, -1.0]])
+    c, mu, logvar = ca(torch.zeros(1, 4), eps)
+    assert torch.allclose(c, torch.tensor([[1.0 + 0.5, 2.0 - 2.0]]))
+    expected = 0.5 * ((1 + 1 - 1 - 0) + (4 + 4 - 1 - math.log(4))) / 2
+    assert kl_to_standard_normal(mu, logvar).item() == pytest.approx(expected)
+    assert kl_to_standard_normal(torch.zeros(3, 2), torch.zeros(3, 2)).item() == 0.0
+    plain = ConditioningAugmentation(4, 2, sample=False)
+    c, mu, _ = plain(torch.randn(3, 4), torch.randn(3, 2))
+    assert torch.equal(c, mu)
+
+
+def test_the_discriminator_sees_each_image_with_its_caption_and_with_the_next_images(tmp_path):
+    cfg = stackgan_config(1)
+    train(cfg, tmp_path / "run", progress=False)
+    recipe = gankit.load(tmp_path / "run").recipe
+    seen = []
+    D = recipe.nets["D"]
+    D.register_forward_hook(lambda module, args, out: seen.append((args[0].clone(), args[1].clone())))
+    data = load_shapes("train")
+    captions = torch.from_numpy(np.stack([recipe.encode_text(list(shapes_captions("train", "en")[i]))
+                                          for i in range(8)]))
+    batch = {"x": torch.from_numpy(data.x[:8]).float() / 127.5 - 1, "captions": captions, "caption": captions[:, 0]}
+    recipe.loss("D", Step({"real": batch}, Progress(), Noise.seeded(0), reader=None))
+    (real, text), _, (wrong_image, wrong_text) = seen
+    assert torch.equal(wrong_image, real)
+    assert torch.equal(wrong_text, text.roll(1, 0))
+    assert not any(torch.equal(wrong_text[i], text[i]) for i in range(8))  # never an image's own caption
+
+
+# --- stackgan through the Trainer ------------------------------------------------------------------
+def test_stackgan_trains_resumes_bit_exactly_and_keeps_its_encoder(tmp_path):
+    train(stackgan_config(4), tmp_path / "straight", progress=False)
+    train(stackgan_config(2), tmp_path / "resumed", progress=False)
+    train(stackgan_config(4), tmp_path / "resumed", resume=True, progress=False)
+    assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
+    run = gankit.load(tmp_path / "straight")
+    assert bool(run.recipe.encoder_ready)
+    assert any(k.startswith("encoder.") for k in weights(tmp_path / "straight"))
+
+
+def test_sample_text_draws_one_row_per_caption_and_names_unknown_words(tmp_path, capsys):
+    train(stackgan_config(2, language="both"), tmp_path / "run", progress=False)
+    out = tmp_path / "captions.png"
+    assert main(["sample", str(tmp_path / "run"), "--text", "a small red circle", "--text", "큰 파란 별",
+                 "--out", str(out)]) == 0
+    assert out.exists() and "2. 큰 파란 별" in capsys.readouterr().out
+    assert main(["sample", str(tmp_path / "run"), "--text", "a red dodecahedron", "--out", str(out)]) == 2
+    assert "never saw in training: dodecahedron" in capsys.readouterr().err
+    run = gankit.load(tmp_path / "run")
+    ids = run.recipe.encode_text(["a small red circle", "큰 파란 별"])
+    assert run.recipe.decode_caption(ids) == ["a small red circle", "큰 파란 별"]
+    assert run.sample(2, seed=3, caption=ids).shape == (2, 3, 32, 32)
+    from gankit.report.figures import caption_figure
+    figure = caption_figure(run)
+    assert "rows: 1. " in figure.note and "never seen in training" in figure.note
+
+
+def test_caption_accuracy_scores_the_reader_and_its_chance(tmp_path):
+    from gankit.metrics.captions import attribute_agreement, caption_accuracy
+
+    truth = np.array([[1, 0, 0, 0, -1, -1, -1, -1], [2, 1, 2, 1, 3, 4, 0, 1]])
+    read = np.array([[1, 0, 0, 1, -1, -1, -1, -1], [2, 1, 2, 1, 3, 4, 0, 1]])
+    score = attribute_agreement(read, truth)
+    assert score["all"] == 0.5 and score["size"] == 0.5 and score["colour"] == 1.0
+    train(stackgan_config(1, language="both"), tmp_path / "run", progress=False)
+    result = caption_accuracy(gankit.load(tmp_path / "run"), n=40)
+    assert result["caption_accuracy_real"] == 1.0 and result["caption_samples"] == 40
+    assert 0.0 <= result["caption_accuracy_novel"] <= 1.0 and 0.0 <= result["caption_accuracy_novel_ko"] <= 1.0
+    assert 0.0 <= result["caption_agreement_en_ko"] <= 1.0
