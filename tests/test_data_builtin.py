@@ -70,7 +70,7 @@ def test_toys():
 
 def test_names_errors_and_descriptions():
     assert dataset_names() == ["fashion-mnist", "mnist", "mnist-5k", "digits", "gauss1d", "ring8", "grid25",
-                               "stacked-mnist", "emoji", "emojione", "edges2fashion", "edges2emoji", "emojione2noto"]
+                               "stacked-mnist", "shapes", "emoji", "emojione", "edges2fashion", "edges2emoji", "emojione2noto"]
     assert all(n in DATASET_DESCRIPTIONS for n in dataset_names())
     with pytest.raises(DataError, match="Did you mean 'ring8'"):
         load_dataset("rign8")

@@ -106,6 +106,22 @@ def test_the_discriminator_sees_each_image_with_its_caption_and_with_the_next_im
     assert not any(torch.equal(wrong_text[i], text[i]) for i in range(8))  # never an image's own caption
 
 
+def test_the_matching_aware_penalty_of_a_bilinear_critic_matches_its_closed_form():
+    from gankit.tricks import matching_aware_penalty
+
+    a, b = torch.tensor([[1.0, 2.0]]), torch.tensor([[3.0]])
+    critic = lambda x, e: (x.flatten(1) * a).sum(1) + 2 * (e * b).sum(1)  # noqa: E731  grads: a and 2b
+    x, e = torch.randn(5, 1, 1, 2), torch.randn(5, 1)
+    expected = (1 + 4 + 36) ** 3  # ||(a, 2b)||^6
+    assert matching_aware_penalty(critic, x, e).item() == pytest.approx(expected)
+    assert matching_aware_penalty(critic, x, e, power=2).item() == pytest.approx(41.0)
+
+
+def test_stackgan_trains_with_the_matching_aware_penalty(tmp_path):
+    train(stackgan_config(2, ma_gp=2.0), tmp_path / "run", progress=False)
+    assert (tmp_path / "run" / "metrics.jsonl").read_text().count("ma_gp") >= 1
+
+
 # --- stackgan through the Trainer ------------------------------------------------------------------
 def test_stackgan_trains_resumes_bit_exactly_and_keeps_its_encoder(tmp_path):
     train(stackgan_config(4), tmp_path / "straight", progress=False)
@@ -125,6 +141,8 @@ def test_sample_text_draws_one_row_per_caption_and_names_unknown_words(tmp_path,
     assert out.exists() and "2. 큰 파란 별" in capsys.readouterr().out
     assert main(["sample", str(tmp_path / "run"), "--text", "a red dodecahedron", "--out", str(out)]) == 2
     assert "never saw in training: dodecahedron" in capsys.readouterr().err
+    assert main(["sample", str(tmp_path / "run"), "--text", " , ", "--out", str(out)]) == 2
+    assert "at least one word" in capsys.readouterr().err
     run = gankit.load(tmp_path / "run")
     ids = run.recipe.encode_text(["a small red circle", "큰 파란 별"])
     assert run.recipe.decode_caption(ids) == ["a small red circle", "큰 파란 별"]

@@ -1,6 +1,7 @@
-"""Gradient penalties on D's input: WGAN-GP (Gulrajani et al. 2017) and R1 (Mescheder et al. 2018).
+"""Gradient penalties on D's input: WGAN-GP (Gulrajani et al. 2017), R1 (Mescheder et al. 2018) and
+DF-GAN's matching-aware penalty (Tao et al. 2022) on a text-conditioned D's image and sentence.
 
-Both differentiate D's output with respect to its input and penalise the gradient's norm; that
+All differentiate D's output with respect to its input and penalise the gradient's norm; that
 double backward is sensitive to rounding, so both run in float32 even inside a bf16 autocast
 region (the rest of the step may stay in bf16).
 """
@@ -35,3 +36,17 @@ def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, eps
 def r1_penalty(critic: Critic, real: torch.Tensor) -> torch.Tensor:
     """R1: ``E[||grad D(x)||_2^2]`` on real data (multiply by gamma/2)."""
     return input_gradient(critic, real).pow(2).sum(1).mean()
+
+
+def matching_aware_penalty(critic: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], real: torch.Tensor,
+                           text: torch.Tensor, power: float = 6.0) -> torch.Tensor:
+    """DF-GAN's MA-GP: ``E[||(grad_x D(x, e), grad_e D(x, e))||_2 ^ power]`` at real images with their
+    own captions' embeddings (multiply by its weight, 2 in DF-GAN), so D is smooth around the real,
+    matching pairs."""
+    with torch.autocast(real.device.type, enabled=False):
+        x = real.detach().float().requires_grad_(True)
+        e = text.detach().float().requires_grad_(True)
+        out = critic(x, e).float()
+        grad_x, grad_e = torch.autograd.grad(out.sum(), (x, e), create_graph=True)
+    norm = torch.cat([grad_x.flatten(1), grad_e.flatten(1)], 1).norm(dim=1)
+    return norm.pow(power).mean()
