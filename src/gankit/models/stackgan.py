@@ -108,7 +108,7 @@ class StackGAN(TrainLossRecipe):
         """Word ids (N, L), 0-padded -> caption embeddings (N, encoder_dim), without gradients."""
         lengths = (ids != 0).sum(1).clamp(min=1)
         with torch.no_grad():
-            return self.encoder(ids.clamp(min=0), lengths)
+            return self.encoder(ids, lengths)
 
     def encode_text(self, texts: list[str]) -> torch.Tensor:
         """Caption strings as the ``caption`` input (N, L), with a clear error for words the model never saw."""
@@ -144,11 +144,9 @@ class StackGAN(TrainLossRecipe):
             n = len(batch["x"])
             paraphrase = step.randint(batch["captions"].shape[1], n)
             text = self.embed(batch["captions"][torch.arange(n, device=paraphrase.device), paraphrase])
-            noise = {k: v for k, v in self.draw_inputs(n, step.noise, caption=batch["caption"]).items()
-                     if k != "caption"}
-            G = self.net("G")
-            fake = G(noise["z"], noise["eps"], text)
-            step.shared["fake"] = fake, text, G.module.last_kl if hasattr(G, "module") else G.last_kl
+            inputs = self.draw_inputs(n, step.noise, caption=batch["caption"])  # z and eps; the caption is `text`
+            fake = self.net("G")(inputs["z"], inputs["eps"], text)
+            step.shared["fake"] = fake, text, self.nets["G"].last_kl  # DDP's wrapper runs this very module
             D = self.net("D")
             real_out, fake_out = D(batch["x"], text), D(fake.detach(), text)
             loss = adversarial.d_loss(real_out, fake_out, self.train_config.real_label)
