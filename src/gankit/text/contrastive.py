@@ -73,14 +73,17 @@ def train_caption_encoder(encoder: CaptionEncoder, images: np.ndarray, captions:
     optimizer = torch.optim.Adam(params, lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     x_all = torch.from_numpy(images)
+    # Every caption tokenised once, not per step: (N, K, L) ids and (N, K) lengths to index.
+    ids_all, lengths_all = encoder.vocabulary.encode(captions.ravel().tolist())
+    ids_all, lengths_all = ids_all.view(*captions.shape, -1), lengths_all.view(captions.shape)
     encoder.train()
     loss = torch.zeros(())
     for step in range(steps):
         rows = torch.randint(len(images), (batch_size,), generator=generator)
         which = torch.randint(captions.shape[1], (batch_size,), generator=generator)
         x = x_all[rows].float() / 127.5 - 1.0
-        ids, lengths = encoder.vocabulary.encode([captions[r, k] for r, k in zip(rows.tolist(), which.tolist())])
-        loss = contrastive_loss(image_encoder(x), encoder(ids, lengths), log_scale.exp().clamp(max=100))
+        loss = contrastive_loss(image_encoder(x), encoder(ids_all[rows, which], lengths_all[rows, which]),
+                                log_scale.exp().clamp(max=100))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
