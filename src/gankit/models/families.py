@@ -7,4 +7,4 @@ one more name here.
 """
 
 # In the order of `gankit list`, not sorted: importing a module registers its families.
-from gankit.models import gan, dcgan, cgan, acgan, sgan, infogan, pix2pix, cyclegan, progan, stackgan, gan1d  # noqa: F401, I001
+from gankit.models import gan, dcgan, cgan, acgan, sgan, infogan, pix2pix, cyclegan, progan, stylegan2, stackgan, gan1d  # noqa: F401, I001

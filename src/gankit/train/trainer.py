@@ -333,6 +333,7 @@ class Trainer:
         step = Step({}, progress, self.noise, self.draw,
                     batch_sizes={name: data.batch_size for name, data in self.streams.items()})
         generator = self.recipe.generator_name
+        stepped_generator = False
         for index, phase in enumerate(self.phases):
             if self.step % phase.every:
                 continue
@@ -355,9 +356,11 @@ class Trainer:
                 for key, value in stats.items():
                     totals[key] = totals[key] + value if key in totals else value.clone()
                     counts[key] = counts.get(key, 0) + 1
-            if self.ema is not None and generator in self.stepped[phase.name]:
-                self.ema.update(self.recipe.nets[generator], self.step, self.images,
-                                self.streams[self.main_stream].global_batch)
+            stepped_generator |= generator in self.stepped[phase.name]
+        # Once per iteration, also when several phases step G (StyleGAN2's path-length phase).
+        if self.ema is not None and stepped_generator:
+            self.ema.update(self.recipe.nets[generator], self.step, self.images,
+                            self.streams[self.main_stream].global_batch)
         self.step += 1
 
     # --- the loop ----------------------------------------------------------------------------

@@ -50,3 +50,14 @@ def matching_aware_penalty(critic: Callable[[torch.Tensor, torch.Tensor], torch.
         grad_x, grad_e = torch.autograd.grad(out.sum(), (x, e), create_graph=True)
     norm = torch.cat([grad_x.flatten(1), grad_e.flatten(1)], 1).norm(dim=1)
     return norm.pow(power).mean()
+
+
+def path_lengths(images: torch.Tensor, ws: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """StyleGAN2's path lengths ``||J_w^T y||`` per sample (Karras et al. 2020, section 3.2), with the
+    graph kept: ``J_w`` is the Jacobian of the images with respect to the per-layer latents ``ws``
+    (N, num_ws, w_dim) and ``y = directions`` random images, N(0, 1) / sqrt(H * W) in the paper.
+
+    The squared norm is summed over w's width and averaged over the layers, as the official code.
+    """
+    (grad,) = torch.autograd.grad((images.float() * directions).sum(), ws, create_graph=True)
+    return grad.float().square().sum(dim=2).mean(dim=1).sqrt()
