@@ -36,6 +36,18 @@ def stackgan_config(steps, **options):
 
 
 # --- text ------------------------------------------------------------------------------------------
+def test_the_encoder_reads_each_caption_as_a_packed_gru_would_without_packing():
+    torch.manual_seed(0)
+    vocabulary = Vocabulary(["a", "red", "circle", "big", "blue", "star"])
+    encoder = CaptionEncoder(vocabulary, dim=16, word_dim=8, hidden=12)
+    ids, lengths = vocabulary.encode(["a red circle", "big blue star a red circle", "star", "a"])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(encoder.embed(ids), lengths, batch_first=True,
+                                                     enforce_sorted=False)
+    _, last = encoder.rnn(packed)
+    expected = torch.nn.functional.normalize(encoder.out(torch.cat([last[0], last[1]], 1)), dim=1)
+    assert torch.allclose(encoder(ids, lengths), expected, atol=1e-6)
+
+
 def test_words_and_ids_round_trip_with_padding_and_unknown_words():
     assert words("A small red circle, above!") == ["a", "small", "red", "circle", "above"]
     vocabulary = Vocabulary.from_captions(["a red circle", "큰 파란 별"])

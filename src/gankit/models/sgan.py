@@ -123,7 +123,7 @@ class SoftplusG(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z).view(len(z), *self.shape)
+        return self.net(z).view(z.shape[0], *self.shape)
 
 
 @dataclass

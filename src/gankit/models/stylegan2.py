@@ -210,3 +210,39 @@ class StyleGAN2(TrainLossRecipe):
     def synthesize_styles(self, ws: torch.Tensor, net: nn.Module | None = None) -> torch.Tensor:
         """Images from per-layer latents (style mixing, projection), with the fixed noise maps."""
         return (net or self.nets["G"]).synthesis(ws).clamp(-1.0, 1.0)
+
+    # --- style mixing -------------------------------------------------------------------------
+    def layer_resolutions(self) -> list[int]:
+        """The resolution of each per-layer latent: the layer it drives (the last one: the final toRGB)."""
+        layers = [layer.resolution for layer in self.nets["G"].synthesis.layers]
+        return layers + layers[-1:]
+
+    def style_ranges(self) -> dict[str, tuple[int, int]]:
+        """The paper's groups of styles as [start, stop) latent indices: coarse (4x4-8x8), middle
+        (16x16-32x32), fine (64x64 and up). Below 64x64 images the top resolution is "fine" and
+        middle keeps 16x16 alone; a group the model has no layers for is left out."""
+        per_layer = self.layer_resolutions()
+        top = per_layer[-1]
+        groups = {"coarse": lambda r: r <= 8,
+                  "middle": lambda r: 16 <= r <= 32 and (r < top or top <= 16),
+                  "fine": lambda r: r >= 64 or (r == top and r > 16)}
+        ranges = {}
+        for name, member in groups.items():
+            indices = [i for i, r in enumerate(per_layer) if member(r)]
+            if indices:
+                ranges[name] = (indices[0], indices[-1] + 1)
+        return ranges
+
+    def parse_style_range(self, text: str) -> tuple[str, tuple[int, int]]:
+        """``coarse``/``middle``/``fine`` or latent indices ``START-STOP`` (inclusive) -> (label, [start, stop))."""
+        ranges = self.style_ranges()
+        if text in ranges:
+            start, stop = ranges[text]
+            per_layer = self.layer_resolutions()
+            low, high = per_layer[start], per_layer[stop - 1]
+            return f"{text} ({low}x{low})" if low == high else f"{text} ({low}x{low}-{high}x{high})", (start, stop)
+        first, sep, last = text.partition("-")
+        if sep and first.isdigit() and last.isdigit() and int(first) <= int(last) < self.num_ws:
+            return f"styles {first}-{last}", (int(first), int(last) + 1)
+        raise ConfigError(f"a style range is one of {', '.join(ranges)} or latent indices START-STOP within "
+                          f"0-{self.num_ws - 1} (this model has {self.num_ws} per-layer latents); got {text!r}")

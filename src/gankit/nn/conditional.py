@@ -59,7 +59,7 @@ class LabelMapD(nn.Module):
         self.embed = nn.Embedding(classes, height * width)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        maps = self.embed(y).to(x.dtype).view(len(y), 1, *self.size)
+        maps = self.embed(y).to(x.dtype).view(y.shape[0], 1, *self.size)
         joined = torch.cat([x, maps], 1)
         if x.is_contiguous(memory_format=torch.channels_last):  # keep the Trainer's NHWC layout
             joined = joined.contiguous(memory_format=torch.channels_last)

@@ -102,7 +102,7 @@ class DCGANGenerator(nn.Module):
 
     def forward(self, z):
         if self.first_map:
-            return self.conv(self.fc(z).view(len(z), *self.first_map))
+            return self.conv(self.fc(z).view(z.shape[0], *self.first_map))
         return self.net(z[:, :, None, None])
 
 

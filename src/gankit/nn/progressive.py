@@ -85,7 +85,7 @@ class ProgressiveGenerator(nn.Module):
         self.to_rgb = nn.ModuleList(EqualizedConv2d(w, channels, 1, gain=1.0) for w in widths)
 
     def forward(self, z: torch.Tensor, stage: int, alpha: torch.Tensor | float = 1.0) -> torch.Tensor:
-        h = self.first(self.dense(pixel_norm(z)).view(len(z), *self.first_shape))
+        h = self.first(self.dense(pixel_norm(z)).view(z.shape[0], *self.first_shape))
         previous = h
         for block in self.blocks[:stage]:
             previous, h = h, block(h)

@@ -104,7 +104,7 @@ class SynthesisNetwork(nn.Module):
         if ws.ndim != 3 or ws.shape[1] != self.num_ws:
             raise ValueError(f"the synthesis network takes ws of shape (N, {self.num_ws}, w_dim), got {tuple(ws.shape)}")
         noise = self.const_noise() if noise is None else noise
-        x = self.const.unsqueeze(0).expand(len(ws), -1, -1, -1).to(ws.dtype)
+        x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1).to(ws.dtype)
         image = None
         layer = 0
         for block, to_rgb in enumerate(self.to_rgb):

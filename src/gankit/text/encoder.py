@@ -32,10 +32,24 @@ class CaptionEncoder(nn.Module):
         self.out = nn.Linear(2 * hidden, dim)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        packed = nn.utils.rnn.pack_padded_sequence(self.embed(ids), lengths.cpu(), batch_first=True,
-                                                   enforce_sorted=False)
-        _, last = self.rnn(packed)  # (2, N, hidden): the last state of each direction
-        return nn.functional.normalize(self.out(torch.cat([last[0], last[1]], 1)), dim=1)
+        """Embeddings of word ids (N, T), padded with 0 after each caption's ``lengths`` words.
+
+        The last state of each direction, without packing the sequences (which ``torch.export``
+        cannot trace): the forward direction's state after the last word is its output at position
+        ``length - 1``; the backward direction's state after the first word is its output there once
+        the words are moved to the end of the row (the padding before them is read after it).
+        """
+        n, t = ids.shape
+        lengths = lengths.to(ids.device)
+        shift = t - lengths  # where each caption starts when right-aligned
+        source = torch.arange(t, device=ids.device)[None, :] - shift[:, None]
+        right_aligned = torch.where(source >= 0, ids.gather(1, source.clamp(min=0)), torch.zeros_like(ids))
+        h = self.rnn.hidden_size
+        left, _ = self.rnn(self.embed(ids))  # (N, T, 2h)
+        right, _ = self.rnn(self.embed(right_aligned))
+        forward = left[:, :, :h].gather(1, (lengths - 1)[:, None, None].expand(-1, 1, h))
+        backward = right[:, :, h:].gather(1, shift[:, None, None].expand(-1, 1, h))
+        return nn.functional.normalize(self.out(torch.cat([forward, backward], 2).squeeze(1)), dim=1)
 
     @torch.no_grad()
     def encode(self, captions: list[str], batch_size: int = 1024) -> torch.Tensor:
