@@ -7,10 +7,10 @@ The order of ``GROUPS`` is the order of ``gankit --help``. A module adds its sub
 
 from __future__ import annotations
 
-from . import (codes, datasets, demo, evaluate, export, interpolate, listing, mix, report, sample, serve, theory, train,
+from . import (codes, datasets, demo, evaluate, export, interpolate, listing, mix, project, report, sample, serve, theory, train,
                translate)
 
-GROUPS = (train, sample, interpolate, mix, listing, datasets, demo, evaluate, theory, codes, translate, report, serve, export)
+GROUPS = (train, sample, interpolate, mix, project, listing, datasets, demo, evaluate, theory, codes, translate, report, serve, export)
 
 
 def add_commands(subparsers) -> None:

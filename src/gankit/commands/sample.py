@@ -14,7 +14,8 @@ EPILOG_SAMPLE = textwrap.dedent("""\
       gankit sample runs/cgan --labels 3,5 -n 1000 --out dresses_sandals.npy
       gankit sample runs/cgan --labels all -n 60000 --out synth.npz
       gankit train dcgan --data npz:synth.npz                         # train on the generated dataset
-      gankit sample runs/stackgan --text "a small red circle" --text "큰 파란 별" --out captions.png""")
+      gankit sample runs/stackgan --text "a small red circle" --text "큰 파란 별" --out captions.png
+      gankit sample runs/stylegan2 --truncation 0.5 --truncation-cutoff 4  # truncate the coarse styles only""")
 
 
 def add_parsers(subparsers) -> None:
@@ -34,6 +35,9 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--truncation", type=float, metavar="PSI",
                    help="the truncation trick as the family defines it: by default the normal latents are scaled by "
                         "PSI; StyleGAN-like families move w towards its average (< 1: fidelity over diversity)")
+    p.add_argument("--truncation-cutoff", type=int, metavar="LAYER",
+                   help="stylegan2: truncate only the per-layer latents below LAYER (e.g. 4: the coarse styles "
+                        "4x4-8x8), leaving the finer ones as drawn; `gankit mix --help` names the groups")
     p.add_argument("--split", choices=("test", "train"), default="test",
                    help="where inputs the data give (pix2pix's image to translate) come from when not passed: "
                         "held-out examples (default) or training examples")
@@ -47,6 +51,9 @@ def add_parsers(subparsers) -> None:
                    help="text-to-image runs (stackgan): draw from this caption; repeatable, N/captions samples each "
                         "(a .png puts one caption per row; default 8 each). Without it, captions of held-out images")
     p.add_argument("--text-file", metavar="FILE", help="captions to draw from, one per line (as --text)")
+    p.add_argument("--latent", action="append", default=[], metavar="FILE.npy",
+                   help="stylegan2: draw the image of a latent w that `gankit project` wrote, (w_dim,) or "
+                        "(num_ws, w_dim); repeatable, one image each")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_sample)
 
@@ -55,6 +62,16 @@ def cmd_sample(args) -> int:
     from gankit import load
 
     run = load(args.run_dir, device=args.device, ema=not args.no_ema)
+    if args.truncation_cutoff is not None:
+        if not hasattr(run.recipe, "truncation_cutoff"):
+            raise ConfigError(f"--truncation-cutoff needs a model that truncates per layer (stylegan2); "
+                              f"{args.run_dir} is {run.config.model}")
+        if args.truncation is None or not 0 < args.truncation_cutoff < run.recipe.num_ws:
+            raise ConfigError(f"--truncation-cutoff LAYER goes with --truncation PSI and lies in 1..{run.recipe.num_ws - 1}"
+                              f" (the model has {run.recipe.num_ws} per-layer latents); got {args.truncation_cutoff}")
+        run.recipe.truncation_cutoff = args.truncation_cutoff
+    if args.latent:
+        return draw_latents(run, args)
     if args.stage is None:
         return write_samples(run, args)
     with run.recipe.at_stage(args.stage):
@@ -143,3 +160,38 @@ def read_captions(texts: list[str], text_file: str | None) -> list[str]:
         if not out:
             raise ConfigError(f"--text-file {text_file} has no captions (one per line)")
     return out
+
+
+def draw_latents(run, args) -> int:
+    """The images of latents saved by `gankit project` (--latent), in a grid or an array."""
+    import numpy as np
+    import torch
+
+    from gankit.viz.grid import save_grid
+
+    recipe = run.recipe
+    if not hasattr(recipe, "synthesize_styles"):
+        raise ConfigError(f"--latent needs a style-based run (stylegan2); {args.run_dir} is {run.config.model}")
+    ws = []
+    for name in args.latent:
+        path = Path(name)
+        if not path.is_file():
+            raise ConfigError(f"--latent {name}: no such file")
+        w = torch.as_tensor(np.load(path), dtype=torch.float32)
+        w_dim = recipe.options.w_dim
+        if w.shape == (w_dim,):
+            w = w.expand(recipe.num_ws, -1)
+        if w.shape != (recipe.num_ws, w_dim):
+            raise ConfigError(f"--latent {name} has shape {tuple(w.shape)}; this run's latents are ({w_dim},) or "
+                              f"({recipe.num_ws}, {w_dim})")
+        ws.append(w)
+    with torch.no_grad():
+        images = recipe.synthesize_styles(torch.stack(ws).to(run.device), run.generator).float().cpu()
+    out = Path(args.out) if args.out else run.run_dir / "samples" / "latents.png"
+    if out.suffix == ".npy":
+        from gankit.data.pixels import to_uint8
+        np.save(out, to_uint8(images))
+    else:
+        save_grid(images, out)
+    print(f"wrote {out}: the images of {len(ws)} latent(s)")
+    return 0

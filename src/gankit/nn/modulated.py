@@ -51,7 +51,9 @@ class ModulatedConv2d(nn.Module):
         self.scale = 1.0 / math.sqrt(in_channels * kernel * kernel)  # equalised learning rate
         self.demodulate, self.up = demodulate, up
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None = None,
+                gain: float = 1.0) -> torch.Tensor:
+        """``gain * (conv(x) + bias)``, the bias added in the same pass as the demodulation."""
         styles = self.affine(w)  # (N, in)
         weight = self.weight * self.scale
         x = x * styles[:, :, None, None].to(x.dtype)
@@ -59,9 +61,10 @@ class ModulatedConv2d(nn.Module):
             x = blur(F.conv_transpose2d(x, weight.transpose(0, 1), stride=2), (1, 1), gain=4.0)
         else:
             x = F.conv2d(x, weight, padding=weight.shape[-1] // 2)
-        if self.demodulate:
-            x = x * demodulation(weight, styles)[:, :, None, None].to(x.dtype)
-        return x
+        scale = demodulation(weight, styles) * gain if self.demodulate else torch.full_like(styles[:, :1], gain)
+        if bias is None:
+            return x * scale[:, :, None, None].to(x.dtype)
+        return torch.addcmul((bias * gain)[:, None, None].to(x.dtype), x, scale[:, :, None, None].to(x.dtype))
 
     def extra_repr(self) -> str:
         out, inp, k, _ = self.weight.shape

@@ -23,8 +23,10 @@ from torch import nn
 
 from gankit.nn.equalized import EqualizedConv2d, EqualizedLinear, MinibatchStddev
 from gankit.nn.fir import blur, downsample2d, upsample2d
-from gankit.nn.mapping import MappingNetwork, lrelu
+from gankit.nn.mapping import SLOPE, MappingNetwork, lrelu
 from gankit.nn.modulated import ModulatedConv2d
+
+GAIN = math.sqrt(2.0)  # leaky ReLU's gain in StyleGAN2: keeps the signal's magnitude
 
 
 def resolutions(size: int) -> list[int]:
@@ -50,8 +52,10 @@ class SynthesisLayer(nn.Module):
         self.resolution = resolution
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x, w) + noise * self.noise_strength
-        return lrelu(x + self.bias[:, None, None])
+        # lrelu(conv + noise + bias) * sqrt(2), in three passes: leaky ReLU commutes with a positive
+        # gain, so sqrt(2) scales the demodulation, the noise strength and the bias instead.
+        x = self.conv(x, w, self.bias, GAIN).add_(noise * (self.noise_strength * GAIN))
+        return F.leaky_relu_(x, SLOPE)
 
 
 class ToRGB(nn.Module):
@@ -63,7 +67,7 @@ class ToRGB(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        return self.conv(x, w) + self.bias[:, None, None]
+        return self.conv(x, w, self.bias)
 
 
 class SynthesisNetwork(nn.Module):
@@ -104,7 +108,9 @@ class SynthesisNetwork(nn.Module):
         if ws.ndim != 3 or ws.shape[1] != self.num_ws:
             raise ValueError(f"the synthesis network takes ws of shape (N, {self.num_ws}, w_dim), got {tuple(ws.shape)}")
         noise = self.const_noise() if noise is None else noise
+        # Channels-last activations: oneDNN's convolutions on a CPU run ~20 % faster on them.
         x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1).to(ws.dtype)
+        x = x.contiguous(memory_format=torch.channels_last)
         image = None
         layer = 0
         for block, to_rgb in enumerate(self.to_rgb):
@@ -147,30 +153,39 @@ class StyleGenerator(nn.Module):
         return (image, ws) if return_ws else image
 
 
-class BlurDownConv2d(EqualizedConv2d):
-    """A convolution with stride 2 after the [1, 3, 3, 1] blur (the official ``down=2``)."""
+class ConvLReLU(EqualizedConv2d):
+    """``lrelu(conv(x)) * gain`` with ``gain`` (sqrt(2) by default) folded into the weights and the bias,
+    and the leaky ReLU in place: two passes over the output instead of three. ``down=True`` blurs
+    with [1, 3, 3, 1] and convolves with stride 2 (the official ``down=2``)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, down: bool = False, gain: float = GAIN):
+        super().__init__(in_channels, out_channels, kernel, gain=1.0)
+        self.blur_down, self.gain = down, gain
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k = self.weight.shape[-1]
-        # Pad so that the blur then the strided k x k convolution give exactly half the pixels.
-        p = (k - 1) // 2 + 1
-        return F.conv2d(blur(x, (p, p)), self.weight * self.scale, self.bias, stride=2)
+        weight, bias = self.weight * (self.scale * self.gain), self.bias * self.gain
+        if self.blur_down:  # pad so that the blur then the strided convolution give exactly half the pixels
+            p = (k - 1) // 2 + 1
+            x = F.conv2d(blur(x, (p, p)), weight, bias, stride=2)
+        else:
+            x = F.conv2d(x, weight, bias, padding=k // 2)
+        return F.leaky_relu_(x, SLOPE)
 
 
 class ResidualBlock(nn.Module):
     """D's block at one resolution: two 3x3 convolutions (the second blurred-strided) beside a
-    blurred 1x1 skip, summed times sqrt(1/2) so the sum keeps the signal's variance."""
+    blurred 1x1 skip, summed times sqrt(1/2) so the sum keeps the signal's variance (the factor
+    folded into both branches' last layers)."""
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
-        self.conv0 = EqualizedConv2d(in_channels, in_channels, 3, gain=1.0)
-        self.conv1 = BlurDownConv2d(in_channels, out_channels, 3, gain=1.0)
-        self.skip = EqualizedConv2d(in_channels, out_channels, 1, gain=1.0, bias=False)
+        self.conv0 = ConvLReLU(in_channels, in_channels, 3)
+        self.conv1 = ConvLReLU(in_channels, out_channels, 3, down=True, gain=GAIN * math.sqrt(0.5))
+        self.skip = EqualizedConv2d(in_channels, out_channels, 1, gain=math.sqrt(0.5), bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        skip = self.skip(downsample2d(x))
-        x = lrelu(self.conv1(lrelu(self.conv0(x))))
-        return (skip + x) * math.sqrt(0.5)
+        return self.skip(downsample2d(x)) + self.conv1(self.conv0(x))
 
 
 class ResidualDiscriminator(nn.Module):
@@ -185,11 +200,11 @@ class ResidualDiscriminator(nn.Module):
         super().__init__()
         width = widths(size, channel_base, channel_max)
         self.size = size
-        self.from_rgb = EqualizedConv2d(channels, width[size], 1, gain=1.0)
+        self.from_rgb = ConvLReLU(channels, width[size], 1)
         self.blocks = nn.ModuleList(ResidualBlock(width[r], width[r // 2]) for r in reversed(list(width)[1:]))
         c = width[4]
         self.stddev = MinibatchStddev(group_size)
-        self.conv = EqualizedConv2d(c + 1, c, 3, gain=1.0)
+        self.conv = ConvLReLU(c + 1, c, 3)
         self.fc = EqualizedLinear(c * 16, c, gain=1.0)
         self.num_classes = num_classes
         self.out = EqualizedLinear(c, c if num_classes else 1, gain=1.0)
@@ -198,10 +213,10 @@ class ResidualDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if x.shape[-1] != self.size or x.shape[-2] != self.size:
             raise ValueError(f"this discriminator takes {self.size}x{self.size} images, got {tuple(x.shape[-2:])}")
-        h = lrelu(self.from_rgb(x))
+        h = self.from_rgb(x.contiguous(memory_format=torch.channels_last))
         for block in self.blocks:
             h = block(h)
-        h = lrelu(self.conv(self.stddev(h)))
+        h = self.conv(self.stddev(h))
         h = self.out(lrelu(self.fc(h.flatten(1))))
         if self.embed is None:
             return h.flatten()

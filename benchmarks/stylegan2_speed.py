@@ -1,0 +1,127 @@
+"""StyleGAN2 networks' forward + backward speed: gankit's against NVlabs' stylegan2-ada-pytorch
+(``training/networks.py`` with its reference ops, the path it takes on a CPU), side by side in one run.
+
+stylegan2-ada-pytorch is not a dependency and none of its code is in this repository: fetch a
+checkout somewhere else and point ``--peer`` at it::
+
+    git clone https://github.com/NVlabs/stylegan2-ada-pytorch /work/peers/stylegan2-ada-pytorch
+    PYTHONPATH=src python benchmarks/stylegan2_speed.py --peer /work/peers/stylegan2-ada-pytorch
+
+What one step is, on both sides: G maps a batch of z (fresh per-pixel noise, the training mode) to
+images, D scores them, and ``D(G(z)).sum()`` is backpropagated into both networks' parameters. The
+configuration is the same on both sides (gankit's defaults): z and w of 128, 2 mapping layers,
+``channel_base`` 1024 and ``channel_max`` 64 (64 maps up to 16x16, 32 at 32x32, 16 at 64x64), a skip
+G and a residual D with minibatch standard deviation over groups of 4, fp32, RGB; the parameter
+counts are printed and must agree. Repeats alternate between the two so that a change of load hits both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_model  # noqa: E402
+
+from gankit.models.stylegan2 import StyleGAN2Options  # noqa: E402
+from gankit.nn.stylegan2 import ResidualDiscriminator, StyleGenerator  # noqa: E402
+
+OPTIONS = StyleGAN2Options()
+
+
+def count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def gankit_step(size: int, batch: int):
+    o = OPTIONS
+    G = StyleGenerator(o.latent_dim, o.w_dim, 3, size, o.mapping_layers, o.channel_base, o.channel_max)
+    D = ResidualDiscriminator(3, size, o.channel_base, o.channel_max, o.group_size)
+    z = torch.randn(batch, o.latent_dim)
+    shapes = G.synthesis.noise_shapes(batch)
+
+    def step() -> None:
+        D(G(z, noise=[torch.randn(s) for s in shapes])).sum().backward()
+
+    return step, count(G), count(D)
+
+
+def peer_step(peer: Path, size: int, batch: int):
+    sys.path.insert(0, str(peer))
+    from training.networks import Discriminator, Generator  # the peer's own module, from its checkout
+
+    o = OPTIONS
+    G = Generator(z_dim=o.latent_dim, c_dim=0, w_dim=o.w_dim, img_resolution=size, img_channels=3,
+                  mapping_kwargs={"num_layers": o.mapping_layers},
+                  synthesis_kwargs={"channel_base": o.channel_base, "channel_max": o.channel_max})
+    D = Discriminator(c_dim=0, img_resolution=size, img_channels=3, channel_base=o.channel_base,
+                      channel_max=o.channel_max, epilogue_kwargs={"mbstd_group_size": o.group_size})
+    z, c = torch.randn(batch, o.latent_dim), torch.zeros(batch, 0)
+
+    def step() -> None:
+        D(G(z, c), c).sum().backward()  # noise_mode='random' by default, as in training
+
+    return step, count(G), count(D)
+
+
+def seconds(step, iters: int) -> float:
+    start = time.perf_counter()
+    for _ in range(iters):
+        step()
+    return (time.perf_counter() - start) / iters
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--peer", type=Path, required=True, help="a checkout of NVlabs/stylegan2-ada-pytorch")
+    parser.add_argument("--sizes", default="32,64")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--iters", type=int, default=3, help="steps per timed repeat")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    header = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "cpu": cpu_model(),
+              "torch": torch.__version__, "threads": torch.get_num_threads(), "loadavg_start": os.getloadavg(),
+              "command": "PYTHONPATH=src python benchmarks/stylegan2_speed.py " + " ".join(argv or sys.argv[1:])}
+    print(f"# {header['date']}  {header['cpu']}  torch {header['torch']}  threads {header['threads']}  "
+          f"load {' '.join(f'{v:.2f}' for v in header['loadavg_start'])}")
+    print(f"# {header['command']}")
+    print("| size | batch | parameters G / D | gankit s/step (min-max) | NVlabs s/step (min-max) | speedup |")
+    print("|---:|---:|---|---:|---:|---:|")
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        torch.manual_seed(0)
+        ours, g_params, d_params = gankit_step(size, args.batch)
+        theirs, *peer_params = peer_step(args.peer, size, args.batch)
+        if [g_params, d_params] != peer_params:
+            raise SystemExit(f"the two configurations differ: gankit G/D {g_params}/{d_params} parameters, "
+                             f"NVlabs {peer_params[0]}/{peer_params[1]}")
+        ours(), theirs()  # warm-up
+        a, b = [], []
+        for _ in range(args.repeats):
+            a.append(seconds(ours, args.iters))
+            b.append(seconds(theirs, args.iters))
+        row = {"size": size, "batch": args.batch, "parameters": [g_params, d_params],
+               "gankit": statistics.median(a), "gankit_range": [min(a), max(a)],
+               "peer": statistics.median(b), "peer_range": [min(b), max(b)]}
+        row["speedup"] = row["peer"] / row["gankit"]
+        rows.append(row)
+        print(f"| {size} | {args.batch} | {g_params:,} / {d_params:,} | {row['gankit']:.3f} ({min(a):.3f}-{max(a):.3f}) | "
+              f"{row['peer']:.3f} ({min(b):.3f}-{max(b):.3f}) | {row['speedup']:.2f}x |", flush=True)
+    header["loadavg_end"] = os.getloadavg()
+    print(f"# load at end {' '.join(f'{v:.2f}' for v in header['loadavg_end'])}")
+    if args.json:
+        args.json.write_text(json.dumps({"header": header, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
