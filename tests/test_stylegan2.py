@@ -3,10 +3,13 @@ truncation in W, and a bit-exact resume through the Trainer (on scikit-learn's 8
 
 import math
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import gankit
+from gankit.cli import main
 from gankit.config import ConfigError, TrainConfig
 from gankit.data.catalog import DatasetInfo
 from gankit.models.stylegan2 import StyleGAN2, StyleGAN2Options, lazy_correction
@@ -161,3 +164,71 @@ def test_training_then_a_resume_is_bit_exact_with_w_avg_the_path_length_mean_and
     assert sa["images"] == sb["images"]
     run = gankit.load(tmp_path / "straight")
     assert run.sample(4, truncation=0.5).shape == (4, 1, 8, 8)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("stylegan2") / "run"
+    cfg = stylegan2_config(2)
+    cfg.data.size = 16  # three resolutions: coarse, middle and fine styles
+    train(cfg, run_dir, progress=False)
+    return run_dir
+
+
+def test_the_mixing_figure_names_its_rows_and_refuses_unknown_ranges(tiny_run, tmp_path, capsys):
+    out = tmp_path / "mix.png"
+    assert main(["mix", str(tiny_run), "--rows", "1", "--cols", "3", "--out", str(out)]) == 0
+    assert "3 sources A (top row); 2 rows" in capsys.readouterr().out and out.exists()
+    assert main(["mix", str(tiny_run), "--layers", "0-9", "--out", str(out)]) != 0
+    assert "latent indices START-STOP within 0-5" in capsys.readouterr().err
+    run = gankit.load(tiny_run)
+    assert run.recipe.style_ranges() == {"coarse": (0, 3), "fine": (3, 6)}
+
+
+def test_coarse_styles_set_the_low_frequencies_and_fine_styles_the_high_ones():
+    """Over 100 pairs: images with A's coarse styles and B's fine ones are closer to A in their
+    blurred (low-pass) content and to B in what the blur removes, more than the opposite mixture."""
+    torch.manual_seed(0)
+    model = recipe(size=32, channels=3, latent_dim=32, w_dim=32, channel_base=512, channel_max=32)
+    G = model.nets["G"]
+    coarse_stop, fine_start = model.style_ranges()["coarse"][1], model.style_ranges()["fine"][0]
+
+    def low(x):
+        return F.interpolate(F.avg_pool2d(x, 4), scale_factor=4, mode="bilinear")
+
+    def distance(part, x, y):
+        return (part(x) - part(y)).square().flatten(1).mean(1)
+
+    with torch.no_grad():
+        wa, wb = (model.styles({"z": torch.randn(100, 32)}) for _ in range(2))
+        mixed = wb.clone()
+        mixed[:, :coarse_stop] = wa[:, :coarse_stop]  # coarse from A, the rest (fine included) from B
+        a, b, m = (G.synthesis(w) for w in (wa, wb, mixed))
+    high = lambda x: x - low(x)  # noqa: E731
+    assert distance(low, m, a).mean() < distance(low, m, b).mean()
+    assert (distance(high, m, b) / distance(high, m, a)).mean() < (distance(low, m, b) / distance(low, m, a)).mean()
+    assert fine_start > coarse_stop
+
+
+def test_projection_recovers_an_image_the_generator_drew_and_sample_redraws_the_latent(tiny_run, tmp_path, capsys):
+    run = gankit.load(tiny_run)
+    target = run.sample(1, seed=5)
+    from gankit.data.pixels import to_uint8
+    from PIL import Image
+    Image.fromarray(to_uint8(target)[0, 0]).save(tmp_path / "target.png")
+    out = tmp_path / "projected"
+    assert main(["project", str(tiny_run), str(tmp_path / "target.png"), "--out", str(out), "--steps", "500",
+                 "--w-plus"]) == 0
+    printed = capsys.readouterr().out
+    assert "target.png: L1" in printed and "s per image" in printed
+    for suffix in (".npy", ".png", ".gif"):
+        assert (out / f"target{suffix}").exists()
+    w = np.load(out / "target.npy")
+    assert w.shape == (run.recipe.num_ws, 8)
+    assert main(["sample", str(tiny_run), "--latent", str(out / "target.npy"), "--out", str(tmp_path / "again.npy")]) == 0
+    again = np.load(tmp_path / "again.npy").astype(float)
+    random = run.sample_array(50, seed=9).astype(float)
+    error = np.abs(again - to_uint8(target).astype(float)).mean()
+    assert error < np.abs(random - to_uint8(target).astype(float)).mean(axis=(1, 2, 3)).min()
+    assert main(["project", str(tiny_run), str(tmp_path / "missing.png"), "--out", str(out)]) != 0
+    assert "no such file" in capsys.readouterr().err

@@ -219,13 +219,15 @@ class StyleGAN2(TrainLossRecipe):
 
     def style_ranges(self) -> dict[str, tuple[int, int]]:
         """The paper's groups of styles as [start, stop) latent indices: coarse (4x4-8x8), middle
-        (16x16-32x32), fine (64x64 and up). Below 64x64 images the top resolution is "fine" and
-        middle keeps 16x16 alone; a group the model has no layers for is left out."""
+        (16x16-32x32), fine (64x64 and up). Below 64x64 images the top resolution is "fine" (16x16 or
+        32x32), so every model has fine styles; a group with no layers is left out."""
         per_layer = self.layer_resolutions()
         top = per_layer[-1]
-        groups = {"coarse": lambda r: r <= 8,
-                  "middle": lambda r: 16 <= r <= 32 and (r < top or top <= 16),
-                  "fine": lambda r: r >= 64 or (r == top and r > 16)}
+
+        def fine(r: int) -> bool:
+            return r >= 64 or (r == top and r > 8)
+
+        groups = {"coarse": lambda r: r <= 8, "middle": lambda r: r > 8 and not fine(r), "fine": fine}
         ranges = {}
         for name, member in groups.items():
             indices = [i for i, r in enumerate(per_layer) if member(r)]
