@@ -72,6 +72,36 @@ def peer_step(peer: Path, size: int, batch: int):
     return step, count(G), count(D)
 
 
+def same_operations(peer: Path) -> dict[str, float]:
+    """The largest difference between gankit's resampling and modulated-convolution building blocks
+    and the peer's reference ops on the same inputs and weights (0 up to rounding: the same function)."""
+    import torch.nn.functional as F
+
+    sys.path.insert(0, str(peer))
+    from torch_utils.ops import conv2d_resample, upfirdn2d
+    from training.networks import modulated_conv2d
+
+    from gankit.nn.fir import blur, downsample2d, upsample2d
+    from gankit.nn.modulated import ModulatedConv2d
+
+    torch.manual_seed(0)
+    f = upfirdn2d.setup_filter([1, 3, 3, 1])
+    x, w3, w1 = torch.randn(2, 6, 8, 8), torch.randn(4, 6, 3, 3), torch.randn(4, 6, 1, 1)
+    out = {"upsample x2 (bilinear [1,3,3,1])": (upfirdn2d.upsample2d(x, f) - upsample2d(x)),
+           "downsample x2": (upfirdn2d.downsample2d(x, f) - downsample2d(x)),
+           "blurred strided 3x3 (D)": (conv2d_resample.conv2d_resample(x, w3, f=f, down=2, padding=1)
+                                       - F.conv2d(blur(x, (2, 2)), w3, stride=2)),
+           "blurred strided 1x1 (D skip)": (conv2d_resample.conv2d_resample(x, w1, f=f, down=2)
+                                            - F.conv2d(downsample2d(x), w1))}
+    for up in (False, True):
+        conv = ModulatedConv2d(8, 6, 5, 3, up=up)
+        w = torch.randn(2, 8)
+        theirs = modulated_conv2d(x, conv.weight, conv.affine(w) * conv.scale, up=2 if up else 1, padding=1,
+                                  resample_filter=f, flip_weight=not up, fused_modconv=False)
+        out[f"modulated 3x3{' up x2' if up else ''}, demodulated"] = theirs - conv(x, w)
+    return {name: diff.abs().max().item() for name, diff in out.items()}
+
+
 def seconds(step, iters: int) -> float:
     start = time.perf_counter()
     for _ in range(iters):
@@ -94,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {header['date']}  {header['cpu']}  torch {header['torch']}  threads {header['threads']}  "
           f"load {' '.join(f'{v:.2f}' for v in header['loadavg_start'])}")
     print(f"# {header['command']}")
+    checks = same_operations(args.peer)
+    header["same_operations_max_difference"] = checks
+    print("# the same functions: largest difference from the peer's reference ops: "
+          + "; ".join(f"{name} {value:.1e}" for name, value in checks.items()))
     print("| size | batch | parameters G / D | gankit s/step (min-max) | NVlabs s/step (min-max) | speedup |")
     print("|---:|---:|---|---:|---:|---:|")
     rows = []
