@@ -74,3 +74,14 @@ def test_the_command_writes_a_program_that_loads_without_gankit(tmp_path, capsys
     assert torch.export.load(tmp_path / "g.pt2").module()(torch.randn(7, 100)).shape == (7, 1, 8, 8)
     assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "g.zip")]) != 0
     assert "--out must end in .pt2" in capsys.readouterr().err
+
+
+def test_onnx_export_runs_in_onnx_runtime_when_the_optional_packages_are_installed(tmp_path, capsys):
+    pytest.importorskip("onnxscript")
+    pytest.importorskip("onnxruntime")
+    cfg = config("dcgan", steps=1, batch_size=4)
+    cfg.options = dict(SMALL)
+    train(cfg, tmp_path / "run", progress=False)
+    assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "g.onnx")]) == 0
+    difference = float(capsys.readouterr().out.rsplit("samples ", 1)[1].split()[0].rstrip(";"))
+    assert difference < 1e-4

@@ -139,6 +139,7 @@ def run_eval(args) -> int:
             data_name = args.data or run.data_name
             labels = (np.arange(args.n) % run.num_classes) if run.conditional else None
             x = run.sample_array(args.n, seed=0, labels=labels, truncation=args.truncation)
+            x = at_dataset_size(x, data_name, args.data_root)
         else:
             print("gankit eval: give RUN_DIR, or --samples FILE.npy --data NAME, or --reference --data NAME",
                   file=sys.stderr)
@@ -210,3 +211,16 @@ def run_train_extractor(args) -> int:
     print(f"{meta['name']}: test accuracy {meta['test_accuracy']:.4f} after {meta['epochs']} epochs "
           f"(seed {meta['seed']}, {meta['train_seconds']}s); sha256 {meta['sha256']}")
     return 0
+
+
+def at_dataset_size(x, data_name: str, root=None):
+    """A run trained at another size than its dataset's own (``data.size=32`` for 28x28 Fashion-MNIST,
+    as StyleGAN2 needs) is compared with the data as they are: its samples resized to the data's size."""
+    from gankit.metrics.samples import dataset_shape, resize_images
+
+    shape, is_image = dataset_shape(data_name, root)
+    if not is_image or x.ndim != 4 or x.shape[1:] == tuple(shape) or x.shape[1] != shape[0]:
+        return x
+    print(f"the run draws {x.shape[2]}x{x.shape[3]} images; {data_name} has {shape[1]}x{shape[2]}: the samples are "
+          "resized to it (bilinear, antialiased) for the metrics", file=sys.stderr)
+    return resize_images(x, shape[1:])

@@ -91,3 +91,14 @@ def as_images(x, what: str = "images") -> np.ndarray:
                           "or (N,H,W,3)")
     shape = (1,) + x.shape[1:] if x.ndim == 3 else x.shape[1:]
     return prepare_samples(x, shape)
+
+
+def resize_images(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """uint8 images (N, C, H, W) resized to ``size`` (bilinear; antialiased when shrinking), as uint8."""
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(np.ascontiguousarray(x)).float()
+    shrink = size[0] < x.shape[2] or size[1] < x.shape[3]
+    t = F.interpolate(t, size=tuple(size), mode="bilinear", align_corners=False, antialias=shrink)
+    return t.round().clamp(0, 255).to(torch.uint8).numpy()

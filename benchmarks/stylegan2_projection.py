@@ -1,0 +1,90 @@
+"""Does projection work? For held-out images of a StyleGAN2 run's data: the projected image against
+the nearest of many random samples of the same generator, by L1 and by SSIM.
+
+    PYTHONPATH=src python benchmarks/stylegan2_projection.py RUN_DIR --targets 100 --samples 10000
+
+A target counts as reproduced when its projection is closer to it than every random sample, by
+L1 (lower) and by SSIM (higher), each metric taking its own nearest sample. The projections run
+as one batch (`gankit project`'s procedure: W, not W+; the dataset classifier's features +
+pixels); the time per image is the batch's wall-clock divided by the number of targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_model  # noqa: E402
+
+import gankit  # noqa: E402
+from gankit.commands.project import feature_extractor  # noqa: E402
+from gankit.data.pixels import from_uint8, to_uint8  # noqa: E402
+from gankit.metrics.ssim import ssim  # noqa: E402
+from gankit.projection import FeatureDistance, project  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--targets", type=int, default=100, help="held-out images to project (the first N)")
+    parser.add_argument("--samples", type=int, default=10_000, help="random samples to search")
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--w-plus", action="store_true")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    header = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "cpu": cpu_model(),
+              "torch": torch.__version__, "threads": torch.get_num_threads(), "loadavg_start": os.getloadavg(),
+              "command": "PYTHONPATH=src python benchmarks/stylegan2_projection.py " + " ".join(argv or sys.argv[1:])}
+    print(f"# {header['date']}  {header['cpu']}  threads {header['threads']}  "
+          f"load {' '.join(f'{v:.2f}' for v in header['loadavg_start'])}\n# {header['command']}")
+    run = gankit.load(args.run_dir)
+    real = run.examples("test").x[:args.targets]
+    targets = from_uint8(real)
+    distance = FeatureDistance(feature_extractor(run.data_name))
+    start = time.perf_counter()
+    result = project(run.generator, targets, run.recipe.latent_dim, distance, steps=args.steps, w_plus=args.w_plus)
+    seconds = time.perf_counter() - start
+    projected = to_uint8(result.images).astype(np.float64)
+    random = run.sample_array(args.samples, seed=1).astype(np.float64)
+    real = np.asarray(real, dtype=np.float64)
+    rows = []
+    for i in range(len(real)):
+        l1_random = np.abs(random - real[i]).mean(axis=(1, 2, 3))
+        ssim_random = ssim(random, np.broadcast_to(real[i], random.shape))
+        l1 = np.abs(projected[i] - real[i]).mean()
+        similarity = float(ssim(projected[i:i + 1], real[i:i + 1])[0])
+        rows.append({"l1": l1, "l1_nearest_random": float(l1_random.min()), "ssim": similarity,
+                     "ssim_best_random": float(ssim_random.max())})
+    wins_l1 = sum(r["l1"] < r["l1_nearest_random"] for r in rows)
+    wins_ssim = sum(r["ssim"] > r["ssim_best_random"] for r in rows)
+    wins_both = sum(r["l1"] < r["l1_nearest_random"] and r["ssim"] > r["ssim_best_random"] for r in rows)
+    summary = {"targets": len(rows), "samples": args.samples, "steps": args.steps, "w_plus": args.w_plus,
+               "distance": distance.description, "seconds_per_image": seconds / len(rows),
+               "wins_l1": wins_l1, "wins_ssim": wins_ssim, "wins_both": wins_both,
+               "median_l1": float(np.median([r["l1"] for r in rows])),
+               "median_l1_nearest_random": float(np.median([r["l1_nearest_random"] for r in rows])),
+               "median_ssim": float(np.median([r["ssim"] for r in rows])),
+               "median_ssim_best_random": float(np.median([r["ssim_best_random"] for r in rows]))}
+    print("| targets | projection closer by L1 | by SSIM | by both | median L1 (projection / nearest random) | "
+          "median SSIM (projection / best random) | s per image |")
+    print("|--:|--:|--:|--:|---|---|--:|")
+    print(f"| {len(rows)} | {wins_l1} | {wins_ssim} | {wins_both} | {summary['median_l1']:.1f} / "
+          f"{summary['median_l1_nearest_random']:.1f} | {summary['median_ssim']:.3f} / "
+          f"{summary['median_ssim_best_random']:.3f} | {summary['seconds_per_image']:.2f} |")
+    header["loadavg_end"] = os.getloadavg()
+    if args.json:
+        args.json.write_text(json.dumps({"header": header, "summary": summary, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
