@@ -129,3 +129,18 @@ def test_cli_eval_run_dir_samples_with_labels_and_appends(monkeypatch, tmp_path)
     assert FakeRun.truncations == [None] and "truncation" not in row  # the full prior unless asked
     assert _cli(["eval", str(tmp_path), "-n", "200", "--metrics", "score", "--truncation", "0.6", "--quiet"]) == 0
     assert FakeRun.truncations[-1] == 0.6 and FakeRun.appended[-1]["truncation"] == 0.6
+
+
+def test_samples_drawn_at_another_size_are_compared_at_the_datasets(capsys):
+    """A run trained with data.size=16 on 8x8 digits (StyleGAN2 needs 4 * 2^k pixels) is evaluated
+    against the digits as they are: its samples resized, with a notice."""
+    from gankit.commands.evaluate import at_dataset_size
+
+    x = np.full((3, 1, 16, 16), 200, dtype=np.uint8)
+    x[:, :, :8] = 0
+    small = at_dataset_size(x, "digits")
+    assert small.shape == (3, 1, 8, 8) and small.dtype == np.uint8
+    assert (small[:, :, :3] == 0).all() and (small[:, :, 5:] == 200).all()
+    assert "resized" in capsys.readouterr().err
+    same = np.zeros((2, 1, 8, 8), dtype=np.uint8)
+    assert at_dataset_size(same, "digits") is same
