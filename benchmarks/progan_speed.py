@@ -21,10 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
-import json
-import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,7 +28,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402
+from machine import finish, run_header, side_by_side  # noqa: E402
 
 from gankit.config import RunConfig  # noqa: E402
 from gankit.models.progan import ProGANOptions, parse_batch_sizes  # noqa: E402
@@ -123,12 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = args.data or ("fashion-mnist" if args.size <= 32 else "emoji")
     channels = 1 if data in ("fashion-mnist", "mnist", "mnist-5k") else 3
-    header = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "cpu": cpu_model(),
-              "torch": torch.__version__, "threads": torch.get_num_threads(), "loadavg_start": os.getloadavg(),
-              "command": "PYTHONPATH=src python benchmarks/progan_speed.py " + " ".join(argv or sys.argv[1:])}
-    print(f"# {header['date']}  {header['cpu']}  torch {header['torch']}  threads {header['threads']}  "
-          f"load {' '.join(f'{v:.2f}' for v in header['loadavg_start'])}")
-    print(f"# {header['command']}")
+    header = run_header("progan_speed.py", argv or sys.argv[1:])
     rows = []
     print("| resolution | feature maps at it | batch | gankit img/s (min-max) | pytorch_GAN_zoo img/s (min-max) | speedup |")
     print("|---:|---|---:|---:|---:|---:|")
@@ -138,21 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         assert batch == parse_batch_sizes(ProGANOptions.batch_sizes).get(resolution, batch)
         theirs = peer_step(args.peer, channels, args.size, stage, batch)
         ours(), theirs()  # warm-up
-        a, b = [], []
-        for _ in range(args.repeats):
-            a.append(rate(ours, args.iters))
-            b.append(rate(theirs, args.iters))
         row = {"resolution": resolution, "width": widths[stage], "batch": batch,
-               "gankit": statistics.median(a), "gankit_range": [min(a), max(a)],
-               "peer": statistics.median(b), "peer_range": [min(b), max(b)]}
+               **side_by_side(ours, theirs, args.repeats, lambda step: rate(step, args.iters))}
         row["speedup"] = row["gankit"] / row["peer"]
         rows.append(row)
-        print(f"| {resolution} | {widths[stage]} | {batch} | {row['gankit']:.1f} ({min(a):.1f}-{max(a):.1f}) | "
-              f"{row['peer']:.1f} ({min(b):.1f}-{max(b):.1f}) | {row['speedup']:.2f}x |", flush=True)
-    header["loadavg_end"] = os.getloadavg()
-    print(f"# load at end {' '.join(f'{v:.2f}' for v in header['loadavg_end'])}")
-    if args.json:
-        args.json.write_text(json.dumps({"header": header, "rows": rows}, indent=2))
+        (a0, a1), (b0, b1) = row["gankit_range"], row["peer_range"]
+        print(f"| {resolution} | {widths[stage]} | {batch} | {row['gankit']:.1f} ({a0:.1f}-{a1:.1f}) | "
+              f"{row['peer']:.1f} ({b0:.1f}-{b1:.1f}) | {row['speedup']:.2f}x |", flush=True)
+    finish(header, args.json, {"rows": rows})
     return 0
 
 

@@ -12,18 +12,14 @@ pixels); the time per image is the batch's wall-clock divided by the number of t
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402
+from machine import finish, run_header  # noqa: E402
 
 import gankit  # noqa: E402
 from gankit.commands.project import feature_extractor  # noqa: E402
@@ -41,11 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--w-plus", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    header = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "cpu": cpu_model(),
-              "torch": torch.__version__, "threads": torch.get_num_threads(), "loadavg_start": os.getloadavg(),
-              "command": "PYTHONPATH=src python benchmarks/stylegan2_projection.py " + " ".join(argv or sys.argv[1:])}
-    print(f"# {header['date']}  {header['cpu']}  threads {header['threads']}  "
-          f"load {' '.join(f'{v:.2f}' for v in header['loadavg_start'])}\n# {header['command']}")
+    header = run_header("stylegan2_projection.py", argv or sys.argv[1:])
     run = gankit.load(args.run_dir)
     real = run.examples("test").x[:args.targets]
     targets = from_uint8(real)
@@ -80,9 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| {len(rows)} | {wins_l1} | {wins_ssim} | {wins_both} | {summary['median_l1']:.1f} / "
           f"{summary['median_l1_nearest_random']:.1f} | {summary['median_ssim']:.3f} / "
           f"{summary['median_ssim_best_random']:.3f} | {summary['seconds_per_image']:.2f} |")
-    header["loadavg_end"] = os.getloadavg()
-    if args.json:
-        args.json.write_text(json.dumps({"header": header, "summary": summary, "rows": rows}, indent=2))
+    finish(header, args.json, {"summary": summary, "rows": rows})
     return 0
 
 

@@ -18,10 +18,6 @@ counts are printed and must agree. Repeats alternate between the two so that a c
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,7 +25,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402
+from machine import finish, run_header, side_by_side  # noqa: E402
 
 from gankit.models.stylegan2 import StyleGAN2Options  # noqa: E402
 from gankit.nn.stylegan2 import ResidualDiscriminator, StyleGenerator  # noqa: E402
@@ -118,12 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    header = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "cpu": cpu_model(),
-              "torch": torch.__version__, "threads": torch.get_num_threads(), "loadavg_start": os.getloadavg(),
-              "command": "PYTHONPATH=src python benchmarks/stylegan2_speed.py " + " ".join(argv or sys.argv[1:])}
-    print(f"# {header['date']}  {header['cpu']}  torch {header['torch']}  threads {header['threads']}  "
-          f"load {' '.join(f'{v:.2f}' for v in header['loadavg_start'])}")
-    print(f"# {header['command']}")
+    header = run_header("stylegan2_speed.py", argv or sys.argv[1:])
     checks = same_operations(args.peer)
     header["same_operations_max_difference"] = checks
     print("# the same functions: largest difference from the peer's reference ops: "
@@ -139,21 +130,14 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"the two configurations differ: gankit G/D {g_params}/{d_params} parameters, "
                              f"NVlabs {peer_params[0]}/{peer_params[1]}")
         ours(), theirs()  # warm-up
-        a, b = [], []
-        for _ in range(args.repeats):
-            a.append(seconds(ours, args.iters))
-            b.append(seconds(theirs, args.iters))
         row = {"size": size, "batch": args.batch, "parameters": [g_params, d_params],
-               "gankit": statistics.median(a), "gankit_range": [min(a), max(a)],
-               "peer": statistics.median(b), "peer_range": [min(b), max(b)]}
+               **side_by_side(ours, theirs, args.repeats, lambda step: seconds(step, args.iters))}
         row["speedup"] = row["peer"] / row["gankit"]
         rows.append(row)
-        print(f"| {size} | {args.batch} | {g_params:,} / {d_params:,} | {row['gankit']:.3f} ({min(a):.3f}-{max(a):.3f}) | "
-              f"{row['peer']:.3f} ({min(b):.3f}-{max(b):.3f}) | {row['speedup']:.2f}x |", flush=True)
-    header["loadavg_end"] = os.getloadavg()
-    print(f"# load at end {' '.join(f'{v:.2f}' for v in header['loadavg_end'])}")
-    if args.json:
-        args.json.write_text(json.dumps({"header": header, "rows": rows}, indent=2))
+        (a0, a1), (b0, b1) = row["gankit_range"], row["peer_range"]
+        print(f"| {size} | {args.batch} | {g_params:,} / {d_params:,} | {row['gankit']:.3f} ({a0:.3f}-{a1:.3f}) | "
+              f"{row['peer']:.3f} ({b0:.3f}-{b1:.3f}) | {row['speedup']:.2f}x |", flush=True)
+    finish(header, args.json, {"rows": rows})
     return 0
 
 
