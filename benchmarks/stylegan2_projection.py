@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         similarity = float(ssim(projected[i:i + 1], real[i:i + 1])[0])
         rows.append({"l1": l1, "l1_nearest_random": float(l1_random.min()), "ssim": similarity,
                      "ssim_best_random": float(ssim_random.max())})
+    rows = [{k: float(v) for k, v in r.items()} for r in rows]  # numpy scalars -> JSON numbers
     wins_l1 = sum(r["l1"] < r["l1_nearest_random"] for r in rows)
     wins_ssim = sum(r["ssim"] > r["ssim_best_random"] for r in rows)
     wins_both = sum(r["l1"] < r["l1_nearest_random"] and r["ssim"] > r["ssim_best_random"] for r in rows)
