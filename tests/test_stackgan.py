@@ -176,3 +176,59 @@ def test_caption_accuracy_scores_the_reader_and_its_chance(tmp_path):
     assert result["caption_accuracy_real"] == 1.0 and result["caption_samples"] == 40
     assert 0.0 <= result["caption_accuracy_novel"] <= 1.0 and 0.0 <= result["caption_accuracy_novel_ko"] <= 1.0
     assert 0.0 <= result["caption_agreement_en_ko"] <= 1.0
+
+
+# --- stage II --------------------------------------------------------------------------------------
+def test_stage_two_sees_stage_ones_image_and_the_text():
+    from gankit.nn.stackgan import RefinerGenerator
+
+    torch.manual_seed(0)
+    refiner = RefinerGenerator(3, embed_dim=16, condition_dim=8, base=8)  # training mode: batch statistics
+    image, eps, text = torch.rand(2, 3, 32, 32) * 2 - 1, torch.randn(2, 8), torch.randn(2, 16)
+    out = refiner(image, eps, text)
+    assert out.shape == (2, 3, 64, 64)
+    other_image = image.clone()
+    other_image[:, :, :16] = -1  # the upper half of stage I's image blacked out
+    assert (refiner(other_image, eps, text) - out).abs().amax() > 0.05
+    assert (refiner(image, eps, torch.randn(2, 16)) - out).abs().amax() > 0.05
+
+
+def test_two_stage_stackgan_trains_stage_one_then_stage_two_with_stage_one_frozen(tmp_path):
+    cfg = stackgan_config(4, stage1_kimg=0.016)  # 2 iterations of 8 images at 32x32, then stage II
+    cfg.data.size = 64
+    train(cfg, tmp_path / "run", progress=False)
+    cfg.train.steps = 2
+    train(cfg, tmp_path / "at-switch", progress=False)
+    before, after = weights(tmp_path / "at-switch"), weights(tmp_path / "run")
+    stage1 = [k for k in after if k.startswith("nets.G.stage1.") and "running" not in k and "batches" not in k]
+    assert stage1 and all(torch.equal(before[k], after[k]) for k in stage1)  # frozen in stage II
+    stage2 = [k for k in after if k.startswith("nets.G.stage2.") and k.endswith("weight")]
+    assert any(not torch.equal(before[k], after[k]) for k in stage2)
+    run = gankit.load(tmp_path / "run")
+    assert run.recipe.stages() == ("32x32", "64x64")
+    assert run.sample(3, seed=0).shape == (3, 3, 64, 64)
+    with run.recipe.at_stage("32x32"):
+        low = run.sample(3, seed=0)
+    assert low.shape == (3, 3, 64, 64)  # stage I's 32x32 enlarged: every 2x2 block one colour
+    assert torch.equal(low[..., ::2, ::2], low[..., 1::2, 1::2])
+    log = (tmp_path / "run" / "metrics.jsonl").read_text()
+    assert "D2(x|t)" in log and "D(x|t)" in log
+
+
+def test_two_stage_stackgan_resumes_bit_exactly_across_the_switch(tmp_path):
+    cfg = stackgan_config(4, stage1_kimg=0.016, joint=True)
+    cfg.data.size = 64
+    train(cfg, tmp_path / "straight", progress=False)
+    cfg.train.steps = 2
+    train(cfg, tmp_path / "resumed", progress=False)
+    cfg.train.steps = 4
+    train(cfg, tmp_path / "resumed", resume=True, progress=False)
+    assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
+
+
+def test_stackgan_refuses_a_data_size_neither_stage_draws(tmp_path):
+    from gankit.config import ConfigError
+
+    cfg = stackgan_config(1, stage1_size=8)  # the data are 32x32
+    with pytest.raises(ConfigError, match="stage1_size=8"):
+        train(cfg, tmp_path / "run", progress=False)

@@ -1,4 +1,4 @@
-"""Text-to-image: StackGAN's stage I (Zhang et al. 2017; the lectures' seeds 003 and 004).
+"""Text-to-image: StackGAN (Zhang et al. 2017; the lectures' seeds 003 and 004).
 
 The generator draws an image from noise and a caption: the caption's embedding from gankit's own
 sentence encoder (:mod:`gankit.text`, trained contrastively on the dataset's image-caption pairs
@@ -16,7 +16,14 @@ is given it comes from held-out images, so sample grids and ``gankit eval`` show
 model never trained on. ``model.language``: ``en``, ``ko`` or ``both`` (the encoder and G then
 learn from English and Korean captions of the same images, and either drives the model).
 
-Stage II (64x64 refinement) is not built yet.
+**Stage II**: when the data are larger than ``model.stage1_size`` (e.g. ``data.size=64`` with
+stage I at 32), the run trains stage I alone on the reals average-pooled to its size for
+``model.stage1_kimg`` thousand real images, then stage II: a refiner that encodes stage I's image,
+joins it with the text again (its own conditioning augmentation) and draws the image at the data's
+size, judged by a second matching-aware D at that size, with stage I frozen as in StackGAN's
+training (``model.joint``: both stages and both D's keep training together, stage II's loss reaching
+stage I through its image). Samples come from the newest stage; ``gankit sample --stage 32x32``
+shows stage I's images of the same inputs, enlarged.
 """
 
 from __future__ import annotations
@@ -24,15 +31,19 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import contextlib
+from typing import Iterator
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from gankit.config import ConfigError
 from gankit.data.registry import load_dataset
 from gankit.models.inputs import Input
-from gankit.models.recipe import Phase, Step, Stream
+from gankit.models.recipe import MAIN_STREAM, DataSize, OptimizerSpec, Phase, Progress, StageChange, Step, Stream
 from gankit.models.train_loss import TrainLossRecipe
-from gankit.nn.stackgan import MatchingDiscriminator, TextGenerator
+from gankit.nn.stackgan import MatchingDiscriminator, StackGenerator
 from gankit.text import captions as dataset_captions
 from gankit.text.store import fitted_encoder, new_encoder
 from gankit.text.vocabulary import words
@@ -50,8 +61,12 @@ class StackGANOptions:
     language: str = "en"  # captions the encoder and G learn from: en, ko or both
     encoder_dim: int = 128  # width of the caption embedding
     encoder_steps: int = 600  # contrastive training steps of the caption encoder (cached per dataset)
-    g_base: int = 32  # DCGAN widths, halved for a CPU (StackGAN's are 4x these)
+    g_base: int = 32  # DCGAN widths, halved for a CPU (StackGAN's are 4x these); stage II's too
     d_base: int = 32
+    stage1_size: int = 32  # stage I's resolution; larger data add stage II at the data's size (twice this)
+    stage1_kimg: float = 100.0  # thousands of real images of stage I before stage II starts
+    joint: bool = False  # stage II: keep training stage I with it (StackGAN: stage I frozen)
+    residual_blocks: int = 2  # stage II's residual blocks (StackGAN's R_NUM)
 
 
 def captioned_split(name: str, language: str, size: int | None, split: str):
@@ -65,8 +80,9 @@ def captioned_split(name: str, language: str, size: int | None, split: str):
 
 class StackGAN(TrainLossRecipe):
     name = "stackgan"
-    description = ("StackGAN stage I: a caption's embedding (gankit's own contrastive encoder) through conditioning "
-                   "augmentation into a DCGAN G; a matching-aware D (real image + wrong caption = fake)")
+    description = ("StackGAN: a caption's embedding (gankit's own contrastive encoder) through conditioning "
+                   "augmentation into a DCGAN G; a matching-aware D (real image + wrong caption = fake); "
+                   "stage II refines it to twice the size when data.size is twice model.stage1_size")
     Options = StackGANOptions
     # StackGAN's 2e-4 for both networks left G far behind D on shapes (caption accuracy 0.002 after
     # 2,000 steps); G at 1e-3 with an EMA (the dcgan-fc preset's choices) drew clean colours on black by step 500.
@@ -85,24 +101,72 @@ class StackGAN(TrainLossRecipe):
         channels, size = self.square_images()
         if train.k != 1:
             raise ConfigError(f"stackgan trains D once per iteration (its G step reuses D's fakes); got train.k={train.k}")
+        if size not in (options.stage1_size, 2 * options.stage1_size):
+            raise ConfigError(f"stackgan draws stage I at model.stage1_size={options.stage1_size} and stage II at "
+                              f"twice that; the data are {size}x{size}: set data.size to {options.stage1_size} "
+                              f"or {2 * options.stage1_size}, or model.stage1_size")
+        self.two_stages = size == 2 * options.stage1_size
+        self.grows = self.two_stages  # stage II's networks get no gradient during stage I
+        self.register_buffer("stage", torch.zeros((), dtype=torch.long))
+        # Checkpoints from before stage II have no stage: they are stage I's.
+        self._register_load_state_dict_pre_hook(
+            lambda state, prefix, *args: state.setdefault(prefix + "stage", torch.zeros((), dtype=torch.long)))
         self.dataset = next(iter(self.data.values())).name
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
         self.register_buffer("encoder_ready", torch.zeros((), dtype=torch.bool))
         self.caption_length = dataset_captions.max_words(self.dataset)
-        self.nets["G"] = TextGenerator(options.latent_dim, options.encoder_dim, options.condition_dim, channels, size,
-                                       options.g_base, options.augmentation)
-        self.nets["D"] = MatchingDiscriminator(channels, size, options.encoder_dim, options.d_base)
+        self.nets["G"] = StackGenerator(options.latent_dim, options.encoder_dim, options.condition_dim, channels,
+                                        options.stage1_size, self.two_stages, options.g_base,
+                                        options.residual_blocks, options.augmentation)
+        self.nets["D"] = MatchingDiscriminator(channels, options.stage1_size, options.encoder_dim, options.d_base)
+        if self.two_stages:
+            self.nets["D2"] = MatchingDiscriminator(channels, size, options.encoder_dim, options.d_base)
 
     # --- the caption encoder -------------------------------------------------------------------
-    def advance(self, progress):
+    def advance(self, progress: Progress) -> StageChange | None:
         """Before the first iteration of a new run: the encoder, trained on this dataset's pairs
-        (or from the cache), copied into the run; a checkpoint already holds it."""
+        (or from the cache), copied into the run; a checkpoint already holds it. Then stage II
+        once stage I has seen ``stage1_kimg`` thousand real images."""
         if not bool(self.encoder_ready):
             encoder, _ = fitted_encoder(self.dataset, self.options.language, self.options.encoder_dim,
                                         self.options.encoder_steps, seed=0)
             self.encoder.load_state_dict(encoder.state_dict())
             self.encoder_ready.fill_(True)
+        if self.two_stages and int(self.stage) == 0 and progress.images >= 1000 * self.options.stage1_kimg:
+            self.stage.fill_(1)
+            return StageChange()
         return None
+
+    # --- stages --------------------------------------------------------------------------------
+    def data_schedule(self, progress: Progress) -> dict[str, DataSize]:
+        return {MAIN_STREAM: DataSize(resolution=self.options.stage1_size if int(self.stage) == 0
+                                      else self.data_shape[-1])}
+
+    def optimizers(self) -> dict[str, OptimizerSpec]:
+        """Stage I's G and D; with two stages also stage II's (its own Adam states from the start)."""
+        t = self.train_config
+        specs = {"G": OptimizerSpec(("G.stage1",), lr=t.lr_g), "D": OptimizerSpec(("D",), lr=t.lr_d)}
+        if self.two_stages:
+            specs.update(G2=OptimizerSpec(("G.stage2",), lr=t.lr_g), D2=OptimizerSpec(("D2",), lr=t.lr_d))
+        return specs
+
+    def stages(self) -> tuple[str, ...]:
+        size = self.options.stage1_size
+        return (f"{size}x{size}", f"{2 * size}x{2 * size}")[:int(self.stage) + 1] if self.two_stages else ()
+
+    @contextlib.contextmanager
+    def at_stage(self, name: str) -> Iterator[None]:
+        """Samples from stage I (its images enlarged to the data's size) or stage II."""
+        names = self.stages()
+        if name not in names:
+            raise ConfigError(f"this stackgan run has reached the stages {', '.join(names) or 'stage I only'}; "
+                              f"got {name!r}")
+        saved = self.stage.clone()
+        self.stage.fill_(names.index(name))
+        try:
+            yield
+        finally:
+            self.stage.copy_(saved)
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """Word ids (N, L), 0-padded -> caption embeddings (N, encoder_dim), without gradients."""
@@ -132,37 +196,57 @@ class StackGAN(TrainLossRecipe):
                 Input("caption", (self.caption_length,), distribution="given"))
 
     def phases(self):
-        return [Phase("D", trains="D", keeps_graph_of=("G",)), Phase("G", trains="G", draws=())]
+        if int(self.stage) == 0:
+            return [Phase("D", trains="D", keeps_graph_of=("G",)), Phase("G", trains="G", draws=())]
+        if self.options.joint:
+            return [Phase("D", trains=("D", "D2"), keeps_graph_of=("G",)), Phase("G", trains=("G", "G2"), draws=())]
+        return [Phase("D", trains="D2", keeps_graph_of=("G",)), Phase("G", trains="G2", draws=())]
 
     def generate(self, inputs, net=None):
-        return (net or self.nets["G"])(inputs["z"], inputs["eps"], self.embed(inputs["caption"]))
+        """Images of the current stage; stage I's enlarged (nearest) to the data's size."""
+        image = (net or self.nets["G"])(inputs["z"], inputs["eps"], self.embed(inputs["caption"]),
+                                        int(self.stage) + 1)[-1]
+        size = self.data_shape[-1]
+        return image if image.shape[-1] == size else F.interpolate(image, size=(size, size), mode="nearest")
+
+    def trained_discriminators(self) -> list[tuple[str, int]]:
+        """(D's name, index of the stage it judges) for the discriminators this stage trains."""
+        if int(self.stage) == 0:
+            return [("D", 0)]
+        return [("D", 0), ("D2", 1)] if self.options.joint else [("D2", 1)]
 
     def loss(self, phase: str, step: Step):
-        adversarial = self.adversarial_loss
-        if phase == "D":
-            batch = step.batch
-            n = len(batch["x"])
-            paraphrase = step.randint(batch["captions"].shape[1], n)
-            text = self.embed(batch["captions"][torch.arange(n, device=paraphrase.device), paraphrase])
-            inputs = self.draw_inputs(n, step.noise, caption=batch["caption"])  # z and eps; the caption is `text`
-            fake = self.net("G")(inputs["z"], inputs["eps"], text)
-            step.shared["fake"] = fake, text, self.nets["G"].last_kl  # DDP's wrapper runs this very module
-            D = self.net("D")
-            real_out, fake_out = D(batch["x"], text), D(fake.detach(), text)
-            loss = adversarial.d_loss(real_out, fake_out, self.train_config.real_label)
-            stats = {"D(x|t)": adversarial.score(real_out).mean().detach()}
-            if self.options.mismatch:
-                wrong_out = D(batch["x"], text.roll(1, 0))
-                loss = (1 - self.options.mismatch) * loss + self.options.mismatch * adversarial.d_loss(
-                    real_out, wrong_out, self.train_config.real_label)
-                stats["D(x|wrong t)"] = adversarial.score(wrong_out).mean().detach()
+        adversarial, mismatch, real_label = self.adversarial_loss, self.options.mismatch, self.train_config.real_label
+        judged = self.trained_discriminators()
+        if phase == "G":
+            fakes, text, kl = step.shared.pop("fake")
+            loss = sum(adversarial.g_loss(self.net(name)(fakes[index], text)) for name, index in judged)
+            if not self.options.augmentation:  # c = mu(e): no distribution to regularise
+                return loss, {"g_loss": loss.detach()}
+            return loss + self.options.kl_weight * kl, {"g_loss": loss.detach(), "kl": kl.detach()}
+        batch = step.batch
+        n = len(batch["x"])
+        paraphrase = step.randint(batch["captions"].shape[1], n)
+        text = self.embed(batch["captions"][torch.arange(n, device=paraphrase.device), paraphrase])
+        inputs = self.draw_inputs(n, step.noise, caption=batch["caption"])  # z and eps; the caption is `text`
+        stage = int(self.stage)
+        fakes = self.net("G")(inputs["z"], inputs["eps"], text, stage + 1, freeze_first=stage == 1 and not self.options.joint)
+        step.shared["fake"] = fakes, text, self.nets["G"].last_kl  # DDP's wrapper runs this very module
+        reals = [batch["x"]] if stage == 0 else [F.avg_pool2d(batch["x"], 2), batch["x"]]
+        loss, stats = 0.0, {}
+        for name, index in judged:
+            D = self.net(name)
+            real, suffix = reals[index], "" if name == "D" else "2"
+            real_out, fake_out = D(real, text), D(fakes[index].detach(), text)
+            part = adversarial.d_loss(real_out, fake_out, real_label)
+            stats[f"D{suffix}(x|t)"] = adversarial.score(real_out).mean().detach()
+            if mismatch:
+                wrong_out = D(real, text.roll(1, 0))
+                part = (1 - mismatch) * part + mismatch * adversarial.d_loss(real_out, wrong_out, real_label)
+                stats[f"D{suffix}(x|wrong t)"] = adversarial.score(wrong_out).mean().detach()
             if self.options.ma_gp:
-                penalty = matching_aware_penalty(D, batch["x"], text)
-                loss = loss + self.options.ma_gp * penalty
-                stats["ma_gp"] = penalty.detach()
-            return loss, {"d_loss": loss.detach(), **stats}
-        fake, text, kl = step.shared.pop("fake")
-        loss = adversarial.g_loss(self.net("D")(fake, text))
-        if not self.options.augmentation:  # c = mu(e): no distribution to regularise
-            return loss, {"g_loss": loss.detach()}
-        return loss + self.options.kl_weight * kl, {"g_loss": loss.detach(), "kl": kl.detach()}
+                penalty = matching_aware_penalty(D, real, text)
+                part = part + self.options.ma_gp * penalty
+                stats[f"ma_gp{suffix}"] = penalty.detach()
+            loss = loss + part
+        return loss, {"d_loss": loss.detach(), **stats}

@@ -1,4 +1,4 @@
-"""StackGAN's networks (Zhang et al. 2017), stage I, built on gankit's DCGAN bodies.
+"""StackGAN's networks (Zhang et al. 2017): stage I on gankit's DCGAN bodies, and stage II.
 
 * :class:`ConditioningAugmentation`: the text embedding e gives a Gaussian N(mu(e), sigma(e)^2)
   and the generator is conditioned on a sample ``c = mu + sigma * eps`` of it, so a few thousand
@@ -7,7 +7,13 @@
 * :class:`TextGenerator`: G(z, eps, e) = DCGAN generator of ``cat(z, c)``.
 * :class:`MatchingDiscriminator`: D(x, e): the DCGAN body's last feature map (4x4) joined with a
   compressed e copied to every position, a 3x3 convolution over both, then the logit over the 4x4
-  map, as StackGAN's ``D_GET_LOGITS`` joins image and text.
+  map, as StackGAN's ``D_GET_LOGITS`` joins image and text. Stage II's D is the same at its size.
+* :class:`RefinerGenerator`: stage II. Stage I's image is encoded down to a quarter of its size,
+  joined with its own conditioning augmentation of the text, passed through residual blocks and
+  decoded (nearest upsampling + 3x3 convolutions) to twice stage I's size, as StackGAN's
+  ``STAGE2_G`` (which goes from 64 to 256; here 32 to 64, the ratio scaled down with the size).
+* :class:`StackGenerator`: both stages as one network, so the EMA, checkpoints, sampling and
+  export see one generator.
 """
 
 from __future__ import annotations
@@ -72,3 +78,84 @@ class MatchingDiscriminator(nn.Module):
         h = self.features(x)
         t = self.text(embedding.to(h.dtype))[:, :, None, None].expand(-1, -1, self.start, self.start)
         return self.joint(torch.cat([h, t], 1)).flatten()
+
+
+def conv_bn_relu(c_in: int, c_out: int, kernel: int = 3, stride: int = 1) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_out, kernel, stride, (kernel - 1) // 2 if stride == 1 else 1, bias=False),
+            nn.BatchNorm2d(c_out), nn.ReLU(True)]
+
+
+class ResidualBlock(nn.Module):
+    """StackGAN's residual block: x + BN(conv(ReLU(BN(conv(x))))), then ReLU."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(*conv_bn_relu(channels, channels),
+                                  nn.Conv2d(channels, channels, 3, 1, 1, bias=False), nn.BatchNorm2d(channels))
+        self.act = nn.ReLU(True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(x + self.body(x))
+
+
+class RefinerGenerator(nn.Module):
+    """Stage II: (stage-I image (N, C, S, S), eps, embedding) -> image (N, C, 2S, 2S); ``last_kl``
+    holds its own conditioning augmentation's KL term."""
+
+    def __init__(self, channels: int, embed_dim: int, condition_dim: int, base: int = 32, blocks: int = 2,
+                 augmentation: bool = True):
+        super().__init__()
+        self.augmentation = ConditioningAugmentation(embed_dim, condition_dim, augmentation)
+        width = 4 * base
+        self.encode = nn.Sequential(nn.Conv2d(channels, base, 3, 1, 1), nn.ReLU(True),
+                                    *conv_bn_relu(base, 2 * base, 4, 2), *conv_bn_relu(2 * base, width, 4, 2))
+        self.joint = nn.Sequential(*conv_bn_relu(width + condition_dim, width),
+                                   *(ResidualBlock(width) for _ in range(blocks)))
+        layers: list[nn.Module] = []
+        for _ in range(3):  # a quarter of stage I's size up to twice it
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), *conv_bn_relu(width, width // 2)]
+            width //= 2
+        self.decode = nn.Sequential(*layers, nn.Conv2d(width, channels, 3, 1, 1), nn.Tanh())
+        init_weights(self)
+
+    def forward(self, image: torch.Tensor, eps: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        c, mu, logvar = self.augmentation(embedding.to(image.dtype), eps)
+        self.last_kl = kl_to_standard_normal(mu, logvar)
+        h = self.encode(image)
+        c = c[:, :, None, None].expand(-1, -1, *h.shape[-2:])
+        return self.decode(self.joint(torch.cat([h, c], 1)))
+
+
+class StackGenerator(nn.Module):
+    """Stage I, and stage II when the data are larger than stage I's size.
+
+    ``forward(z, eps, embedding, stages)`` returns the images of the first ``stages`` stages (a
+    list); ``freeze_first`` computes stage I without gradients (StackGAN trains stage II with stage I
+    fixed). ``last_kl`` is the KL term of the stages that get gradients.
+    """
+
+    def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, first_size: int,
+                 two_stages: bool, base: int = 32, blocks: int = 2, augmentation: bool = True):
+        super().__init__()
+        self.stage1 = TextGenerator(latent_dim, embed_dim, condition_dim, channels, first_size, base, augmentation)
+        self.stage2 = (RefinerGenerator(channels, embed_dim, condition_dim, base, blocks, augmentation)
+                       if two_stages else None)
+        self._register_load_state_dict_pre_hook(self._stage_one_keys)
+
+    @staticmethod
+    def _stage_one_keys(state_dict, prefix, *args) -> None:
+        """Checkpoints from before stage II held stage I's weights at the top level: move them."""
+        for key in [k for k in state_dict if k.startswith(prefix) and not k.startswith((prefix + "stage1.",
+                                                                                          prefix + "stage2."))]:
+            state_dict[prefix + "stage1." + key[len(prefix):]] = state_dict.pop(key)
+
+    def forward(self, z: torch.Tensor, eps: torch.Tensor, embedding: torch.Tensor, stages: int = 1,
+                freeze_first: bool = False) -> list[torch.Tensor]:
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not freeze_first):
+            images = [self.stage1(z, eps, embedding)]
+        kls = [] if freeze_first else [self.stage1.last_kl]
+        if stages > 1:
+            images.append(self.stage2(images[0], eps, embedding))
+            kls.append(self.stage2.last_kl)
+        self.last_kl = sum(kls)
+        return images
