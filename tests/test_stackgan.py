@@ -232,3 +232,25 @@ def test_stackgan_refuses_a_data_size_neither_stage_draws(tmp_path):
     cfg = stackgan_config(1, stage1_size=8)  # the data are 32x32
     with pytest.raises(ConfigError, match="stage1_size=8"):
         train(cfg, tmp_path / "run", progress=False)
+
+
+def test_interpolate_walks_between_two_captions_with_each_rows_noise_fixed(tmp_path, capsys):
+    import argparse
+
+    from gankit.commands.interpolate import caption_walk
+
+    train(stackgan_config(2), tmp_path / "run", progress=False)
+    run = gankit.load(tmp_path / "run")
+    texts = ["a small red circle", "a large blue star"]
+    args = argparse.Namespace(text=texts, rows=3, steps=4, seed=5, truncation=None, run_dir=str(tmp_path / "run"))
+    walk = caption_walk(run, args).reshape(3, 4, 3, 32, 32)
+    inputs = run.inputs(3, 5)
+    for column, text in ((0, texts[0]), (3, texts[1])):  # the ends are the captions themselves
+        ends = run.generate({**inputs, "caption": run.recipe.encode_text([text] * 3)})
+        torch.testing.assert_close(walk[:, column], ends)
+    assert not torch.equal(walk[:, 1], walk[:, 0])
+    out = tmp_path / "walk.png"
+    assert main(["interpolate", str(tmp_path / "run"), "--text", texts[0], "--text", texts[1], "--out", str(out)]) == 0
+    assert out.exists() and "from 'a small red circle' to 'a large blue star'" in capsys.readouterr().out
+    assert main(["interpolate", str(tmp_path / "run"), "--text", texts[0], "--out", str(out)]) == 2
+    assert "exactly twice" in capsys.readouterr().err

@@ -12,7 +12,9 @@ def add_parsers(subparsers) -> None:
     """Add the ``interpolate`` command to the ``gankit`` sub-parsers."""
     p = subparsers.add_parser("interpolate", help="walk the latent space between random points",
                               description="Rows of samples along straight (linear) and great-circle (spherical) paths "
-                                          "between random latents: the lectures' '1 -> 5' figure. A .gif animates them.")
+                                          "between random latents: the lectures' '1 -> 5' figure. A .gif animates them. "
+                                          "With --text A --text B (text-to-image runs), each row keeps its noise and "
+                                          "walks from caption A's embedding to caption B's.")
     p.add_argument("run_dir", metavar="RUN_DIR", help=RUN_DIR_HELP)
     p.add_argument("--rows", type=int, default=4, help="pairs of endpoints (default 4)")
     p.add_argument("--steps", type=int, default=10, help="samples along each path (default 10)")
@@ -20,6 +22,9 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--truncation", type=float, metavar="PSI",
                    help="the truncation trick along every path, as the family defines it (< 1: fidelity over diversity)")
+    p.add_argument("--text", action="append", default=[], metavar="CAPTION",
+                   help="text-to-image runs (stackgan): give it twice, --text A --text B, to walk from one caption to "
+                        "the other (linearly between their embeddings) with the noise of each row fixed")
     p.add_argument("--no-ema", action="store_true")
     p.set_defaults(func=cmd_interpolate)
 
@@ -36,9 +41,15 @@ def cmd_interpolate(args) -> int:
     if not run.is_image:
         raise ConfigError(f"interpolate draws images; {run.data_name} is point data (use `gankit sample`)")
     out = Path(args.out) if args.out else run.run_dir / "interpolation.png"
-    images = torch.cat([run.generate(run.truncate(run.interpolation(args.rows, args.steps, spherical, args.seed),
-                                                  args.truncation))
-                        for spherical in (False, True)]).reshape(2 * args.rows, args.steps, *run.data_shape)
+    if args.text:
+        images = caption_walk(run, args).reshape(args.rows, args.steps, *run.data_shape)
+        layout = f"each row from {args.text[0]!r} to {args.text[1]!r}, {args.steps} steps, its own noise"
+    else:
+        images = torch.cat([run.generate(run.truncate(run.interpolation(args.rows, args.steps, spherical, args.seed),
+                                                      args.truncation))
+                            for spherical in (False, True)]).reshape(2 * args.rows, args.steps, *run.data_shape)
+        layout = (f"rows 1-{args.rows} linear, rows {args.rows + 1}-{2 * args.rows} spherical paths, "
+                  f"{args.steps} steps each")
     if out.suffix == ".gif":
         frames = [grid_array(images[:, i]) for i in range(args.steps)]
         save_gif([enlarge(f) for f in frames], out)
@@ -46,6 +57,23 @@ def cmd_interpolate(args) -> int:
         save_grid(images.reshape(-1, *run.data_shape), out, nrow=args.steps)
     else:
         raise ConfigError(f"--out must end in .png or .gif, got {out.name!r}")
-    print(f"wrote {out}: rows 1-{args.rows} linear, rows {args.rows + 1}-{2 * args.rows} spherical paths, "
-          f"{args.steps} steps each")
+    print(f"wrote {out}: {layout}")
     return 0
+
+
+def caption_walk(run, args):
+    """Samples (rows * steps) along the straight path between two captions' embeddings; each row
+    keeps its own noise (z, and the conditioning augmentation's eps) all the way."""
+    import torch
+
+    if not hasattr(run.recipe, "embed_texts"):
+        raise ConfigError(f"--text needs a text-to-image run (stackgan); {args.run_dir} is {run.config.model}")
+    if len(args.text) != 2:
+        raise ConfigError(f"--text walks between two captions: give it exactly twice, got {len(args.text)}")
+    start, end = run.recipe.embed_texts(args.text)
+    t = torch.linspace(0, 1, args.steps, device=start.device)[:, None]
+    path = torch.lerp(start[None], end[None], t)  # (steps, dim)
+    inputs = {name: value.repeat_interleave(args.steps, dim=0)
+              for name, value in run.truncate(run.inputs(args.rows, args.seed), args.truncation).items()}
+    inputs["embedding"] = path.repeat(args.rows, 1)
+    return run.generate(inputs)

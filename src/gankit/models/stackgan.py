@@ -202,10 +202,17 @@ class StackGAN(TrainLossRecipe):
             return [Phase("D", trains=("D", "D2"), keeps_graph_of=("G",)), Phase("G", trains=("G", "G2"), draws=())]
         return [Phase("D", trains="D2", keeps_graph_of=("G",)), Phase("G", trains="G2", draws=())]
 
+    def embed_texts(self, texts: list[str]) -> torch.Tensor:
+        """Caption strings -> their embeddings (N, encoder_dim), the point a caption conditions G on."""
+        return self.embed(self.encode_text(texts).to(self.stage.device))
+
     def generate(self, inputs, net=None):
-        """Images of the current stage; stage I's enlarged (nearest) to the data's size."""
-        image = (net or self.nets["G"])(inputs["z"], inputs["eps"], self.embed(inputs["caption"]),
-                                        int(self.stage) + 1)[-1]
+        """Images of the current stage; stage I's enlarged (nearest) to the data's size.
+
+        An ``embedding`` entry (N, encoder_dim), e.g. a point between two captions' embeddings
+        (``gankit interpolate --text A --text B``), replaces the ``caption``'s."""
+        embedding = inputs["embedding"] if "embedding" in inputs else self.embed(inputs["caption"])
+        image = (net or self.nets["G"])(inputs["z"], inputs["eps"], embedding, int(self.stage) + 1)[-1]
         size = self.data_shape[-1]
         return image if image.shape[-1] == size else F.interpolate(image, size=(size, size), mode="nearest")
 
