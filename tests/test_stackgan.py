@@ -254,3 +254,31 @@ def test_interpolate_walks_between_two_captions_with_each_rows_noise_fixed(tmp_p
     assert out.exists() and "from 'a small red circle' to 'a large blue star'" in capsys.readouterr().out
     assert main(["interpolate", str(tmp_path / "run"), "--text", texts[0], "--out", str(out)]) == 2
     assert "exactly twice" in capsys.readouterr().err
+
+
+def test_serve_has_a_caption_box_that_reaches_the_generator(tmp_path):
+    from serve_support import Server
+
+    train(stackgan_config(2), tmp_path / "runs" / "t2i", progress=False)
+    server = Server(tmp_path / "runs")
+    try:
+        status, info = server.request("GET", "/api/run?run=t2i")
+        assert status == 200 and ("caption", "text") in [(c["name"], c["kind"]) for c in info["controls"]]
+
+        def image(values):
+            status, body = server.request("POST", "/api/sample?run=t2i", {"seed": 1, "values": values})
+            assert status == 200, body
+            return body["image"]
+
+        assert image({"caption": "a small red circle"}) != image({"caption": "a large blue star"})
+        assert image({})  # an empty box: the first held-out caption
+        for value, words in (("a red dodecahedron", "never saw in training: dodecahedron"),
+                             (7, "must be a caption"), ("x" * 300, "at most 200")):
+            status, body = server.request("POST", "/api/sample?run=t2i", {"values": {"caption": value}})
+            assert status == 400 and words in body["error"], body
+        status, body = server.request("POST", "/api/interpolate?run=t2i", {
+            "a": {"seed": 1, "values": {"caption": "a small red circle"}},
+            "b": {"seed": 1, "values": {"caption": "a large blue star"}}, "steps": 4})
+        assert status == 200 and body["steps"] == 4, body
+    finally:
+        server.close()

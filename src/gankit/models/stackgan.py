@@ -86,6 +86,7 @@ class StackGAN(TrainLossRecipe):
     Options = StackGANOptions
     # StackGAN's 2e-4 for both networks left G far behind D on shapes (caption accuracy 0.002 after
     # 2,000 steps); G at 1e-3 with an EMA (the dcgan-fc preset's choices) drew clean colours on black by step 500.
+    text_input = "caption"  # the input `gankit serve`'s caption box fills (through encode_text)
     train_defaults = {"lr_g": 1e-3, "lr_d": 2e-4, "betas": (0.5, 0.999), "ema": 0.999}
 
     @classmethod

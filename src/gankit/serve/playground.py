@@ -33,6 +33,7 @@ MAX_SAMPLES = 64  # samples in one request's grid
 MAX_STEPS = 16  # samples along one interpolation
 MAX_DIRECTIONS = 16  # latent sliders
 MAX_OFFSET = 10.0  # a slider's reach along its direction, in latent standard deviations
+MAX_CAPTION = 200  # characters in a caption box
 MAX_PIXELS = 1024 * 1024  # a grid larger than this is refused, whatever the run's image size
 PCA_SAMPLES = 2000
 DIRECTION_KINDS = ("random", "pca")
@@ -72,10 +73,15 @@ class Playground:
         self.run = Run(run_dir)
         self.specs = self.run.input_specs
         names = self.run.data[next(iter(self.run.data))].class_names
-        self.controls = controls(self.specs, tuple(names) if names else None)
+        self.controls = controls(self.specs, tuple(names) if names else None, self.text_input)
         self.latent = main_latent(self.specs)
         self.directions: dict[str, torch.Tensor] = {}
         self.lock = threading.Lock()  # directions are computed once, by the first request that needs them
+
+    @property
+    def text_input(self) -> str | None:
+        """The input a caption box fills (text-to-image recipes name it ``text_input``), if any."""
+        return getattr(self.run.recipe, "text_input", None)
 
     def describe(self) -> dict:
         run = self.run
@@ -132,7 +138,7 @@ class Playground:
         for control in self.controls:
             if control.name in values:
                 given[control.name] = self.value_of(control, values[control.name], n)
-            elif control.kind == "given":
+            elif control.kind in ("given", "text"):  # a text box left empty: the first held-out caption
                 given[control.name] = self.given_examples(control.name, [0] * n)
         rows = [self.run.inputs(1, seed + i, **{k: v[i:i + 1] for k, v in given.items()}) for i in range(n)]
         inputs = {k: torch.cat([r[k] for r in rows]) for k in rows[0]}
@@ -176,6 +182,13 @@ class Playground:
             return code.reshape(1, *spec.shape).repeat(n, *([1] * len(spec.shape)))
         if control.kind == "given":
             return self.given_examples(control.name, [value] * n)
+        if control.kind == "text":
+            if not isinstance(value, str) or len(value) > MAX_CAPTION:
+                raise BadRequest(f"{control.name} must be a caption (text of at most {MAX_CAPTION} characters)")
+            try:
+                return self.run.recipe.encode_text([value] * n).to(self.run.device)
+            except ValueError as e:  # no words, or words the model never saw: the message lists its words
+                raise BadRequest(str(e)) from e
         raise BadRequest(f"{control.name} is a latent: move it with the seed, the truncation and the directions")
 
     def given_examples(self, name: str, indices: list) -> torch.Tensor:
@@ -217,4 +230,7 @@ class Playground:
                 half = steps // 2
                 path[spec.name] = torch.cat([a[spec.name].repeat_interleave(half, 0),
                                              b[spec.name].repeat_interleave(steps - half, 0)])
+        if self.text_input:  # captions move continuously, between their embeddings
+            ends = self.run.recipe.embed(torch.cat([a[self.text_input], b[self.text_input]]))
+            path["embedding"] = torch.lerp(ends[:1], ends[1:], torch.linspace(0, 1, steps, device=ends.device)[:, None])
         return {"steps": steps, **self.picture(self.run.generate(path), nrow=steps)}

@@ -28,7 +28,8 @@ class Control:
     name : the generator input's name.
     kind : ``"latent"`` (normal: seed, truncation, directions), ``"label"`` (class picker),
         ``"choice"`` (buttons for a categorical code), ``"slider"`` (a uniform code: one slider
-        per dimension) or ``"given"`` (supplied from the data).
+        per dimension), ``"given"`` (supplied from the data) or ``"text"`` (a caption typed in a box;
+        the recipe encodes it).
     size : the number of values in one example's input (dimensions, or categorical entries).
     classes, low, high : the categorical count, or the uniform range.
     labels : readable names of the categories (class names for a label), when known.
@@ -54,8 +55,10 @@ def numel(shape: tuple[int, ...]) -> int:
     return n
 
 
-def controls(specs: tuple[Input, ...], class_names: tuple[str, ...] | None = None) -> list[Control]:
-    """The :class:`Control` of each declared input, in declaration order."""
+def controls(specs: tuple[Input, ...], class_names: tuple[str, ...] | None = None,
+             text_input: str | None = None) -> list[Control]:
+    """The :class:`Control` of each declared input, in declaration order; ``text_input`` names the
+    input a caption box fills."""
     out = []
     for spec in specs:
         size = numel(spec.shape)
@@ -68,7 +71,7 @@ def controls(specs: tuple[Input, ...], class_names: tuple[str, ...] | None = Non
             labels = names or tuple(str(c) for c in range(spec.classes))
             out.append(Control(spec.name, "label" if spec.is_label else "choice", size, spec.classes, labels=labels))
         else:
-            out.append(Control(spec.name, "given", size))
+            out.append(Control(spec.name, "text" if spec.name == text_input else "given", size))
     return out
 
 
