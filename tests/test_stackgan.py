@@ -282,3 +282,45 @@ def test_serve_has_a_caption_box_that_reaches_the_generator(tmp_path):
         assert status == 200 and body["steps"] == 4, body
     finally:
         server.close()
+
+
+# --- R-precision and captioned emoji ---------------------------------------------------------------
+def test_r_precision_is_one_for_matching_embeddings_and_chance_for_shuffled_ones():
+    from gankit.metrics.rprecision import ranked_first
+
+    generator = torch.Generator().manual_seed(0)
+    text = torch.nn.functional.normalize(torch.randn(1000, 64, generator=generator), dim=1)
+    texts = [f"caption {i}" for i in range(1000)]
+    assert ranked_first(text, text, texts) == 1.0
+    shuffled = ranked_first(text[torch.randperm(1000, generator=generator)], text, texts)
+    assert shuffled < 0.04  # chance is 0.01
+    with pytest.raises(ValueError, match="at least 100 distinct captions"):
+        ranked_first(text[:150], text[:150], ["one", "two"] * 75)
+
+
+def test_r_precision_of_a_run_names_its_judge_and_puts_real_images_far_above_chance(tmp_path, monkeypatch):
+    from gankit.metrics import rprecision
+
+    monkeypatch.setattr(rprecision, "JUDGE_STEPS", 80)
+    train(stackgan_config(1), tmp_path / "run", progress=False)
+    result = rprecision.r_precision(gankit.load(tmp_path / "run"), n=300)
+    assert result["r_precision_samples"] == 300 and result["r_precision_chance"] == 0.01
+    assert result["r_precision_real"] > 0.1 and 0.0 <= result["r_precision"] <= 1.0
+    assert len(result["r_precision_judge"]) == 16
+    again = rprecision.r_precision(gankit.load(tmp_path / "run"), n=300)  # the cached judge: the same figures
+    assert again == result
+
+
+def test_emoji_captions_are_their_names_in_english_and_korean():
+    from gankit.data import emoji
+
+    if emoji.available()[emoji.NOTO_PACKAGE] is not None:
+        pytest.skip("needs fonts-noto-color-emoji")
+    pytest.importorskip("emoji")
+    from gankit.text import captions
+
+    for split in ("train", "test"):
+        english, korean = captions.captions("emoji", split, "en"), captions.captions("emoji", split, "ko")
+        assert english.shape == korean.shape == (len(emoji.emoji_split(emoji.load_noto(), split).keys), 1)
+    assert emoji.caption([0x1F34E]) == "red apple" and emoji.caption([0x1F34E], "ko") == "빨간 사과"
+    assert captions.vocabulary("emoji").unknown_words("red apple 빨간 사과") == []

@@ -94,23 +94,43 @@ def split_rows(keys: list[str], split: str) -> np.ndarray:
 
 
 # --- names and categories --------------------------------------------------------------------
-def caption(codepoints) -> str:
-    """The Unicode name of an emoji (CLDR's short name with the PyPI ``emoji`` package)."""
+def caption(codepoints, language: str = "en") -> str:
+    """The name of an emoji: CLDR's short name in ``language`` with the PyPI ``emoji`` package
+    (which has 14 languages, Korean among them); Unicode's English name without it."""
     text = "".join(map(chr, codepoints))
     try:
         import emoji as emoji_package
     except ImportError:
         emoji_package = None
+    if language != "en":
+        if emoji_package is None:
+            raise DataError(f"emoji names in {language!r} come from the PyPI package 'emoji': "
+                            "pip install 'gankit[emoji]' (or pip install emoji)")
+        emoji_package.config.load_language(language)
     if emoji_package is not None:
-        for candidate in (text, text.replace("\uFE0F", ""), text + "\uFE0F"):
+        # The font's sequences and the package's keys differ in where they put variation selectors.
+        for candidate in (text, text.replace("\uFE0F", ""), text + "\uFE0F", text[:1] + "\uFE0F" + text[1:]):
             entry = emoji_package.EMOJI_DATA.get(candidate)
-            if entry:
-                return entry["en"].strip(":").replace("_", " ")
+            if entry and language in entry:
+                return entry[language].strip(":").replace("_", " ")
+    if language != "en":
+        raise DataError(f"the emoji package has no {language!r} name for {key_of(codepoints)}")
     if all(cp in _REGIONAL for cp in codepoints):
         return "flag: " + "".join(chr(ord("A") + cp - _REGIONAL.start) for cp in codepoints)
     parts = [unicodedata.name(chr(cp), f"U+{cp:04X}").lower() for cp in codepoints
              if cp not in _JOINERS and cp not in _TAGS]
     return ", ".join(parts)
+
+
+def emoji_captions(split: str, language: str = "en") -> np.ndarray:
+    """(N, 1) captions of the ``emoji`` split's images, in its row order: each emoji's name in
+    ``language`` ("en" or "ko"), e.g. "red apple" / "빨간 사과"."""
+    data = emoji_split(load_noto(), split)
+    if language == "en":
+        names = list(data.names)
+    else:
+        names = [caption([int(h, 16) for h in key.split("-")], language) for key in data.keys]
+    return np.array(names, dtype=object)[:, None].astype(str)
 
 
 @functools.lru_cache(maxsize=1)

@@ -2,13 +2,14 @@
 
 ``ssl``: a semi-supervised GAN's classifier on the real test set (:mod:`gankit.metrics.ssl`);
 ``codes``: how well a categorical code matches the classes (:mod:`gankit.metrics.codes`);
-``captions``: whether a text-to-image model draws what its captions say (:mod:`gankit.metrics.captions`).
+``captions``: whether a text-to-image model draws what its captions say (:mod:`gankit.metrics.captions`);
+``rprecision``: whether its samples retrieve their own captions among 100 (:mod:`gankit.metrics.rprecision`).
 Each applies only to runs that have what it needs and is skipped otherwise, like the sample
 metrics that do not apply to a dataset.
 """
 from __future__ import annotations
 
-MODEL_METRICS = ("ssl", "codes", "captions")
+MODEL_METRICS = ("ssl", "codes", "captions", "rprecision")
 
 
 def split_metrics(metrics) -> tuple[list[str], list[str]]:
@@ -24,8 +25,8 @@ def applicable(run) -> list[str]:
         out.append("ssl")
     if run.num_classes and any(s.distribution == "categorical" and not s.is_label for s in run.input_specs):
         out.append("codes")
-    if run.data_name == "shapes" and any(s.name == "caption" for s in run.input_specs):
-        out.append("captions")
+    if any(s.name == "caption" for s in run.input_specs):
+        out += ["captions", "rprecision"] if run.data_name == "shapes" else ["rprecision"]
     return out
 
 
@@ -46,4 +47,7 @@ def evaluate_model(run, metrics, n: int = 10_000, root=None, truncation: float |
     if "captions" in wanted:
         from .captions import caption_accuracy
         out.update(caption_accuracy(run, n, truncation=truncation))
+    if "rprecision" in wanted:
+        from .rprecision import r_precision
+        out.update(r_precision(run, n, truncation=truncation))
     return out

@@ -41,13 +41,14 @@ import torch.nn.functional as F
 from gankit.config import ConfigError
 from gankit.data.registry import load_dataset
 from gankit.models.inputs import Input
+from gankit.models.schedules import linear_decay
 from gankit.models.recipe import MAIN_STREAM, DataSize, OptimizerSpec, Phase, Progress, StageChange, Step, Stream
 from gankit.models.train_loss import TrainLossRecipe
 from gankit.nn.stackgan import MatchingDiscriminator, StackGenerator
 from gankit.text import captions as dataset_captions
 from gankit.text.store import fitted_encoder, new_encoder
 from gankit.text.vocabulary import words
-from gankit.tricks import matching_aware_penalty
+from gankit.tricks import add_instance_noise, matching_aware_penalty
 
 
 @dataclass
@@ -58,6 +59,10 @@ class StackGANOptions:
     kl_weight: float = 2.0  # weight of KL(N(mu, sigma^2) || N(0, I)), averaged over elements
     mismatch: float = 0.5  # weight of (real image, wrong caption) among D's fakes; 0: not matching-aware
     ma_gp: float = 0.0  # weight of DF-GAN's matching-aware gradient penalty (Tao et al. 2022: 2, power 6); 0: off
+    # Instance noise (Sonderby et al. 2017): this std of Gaussian noise on every image D sees, real or
+    # generated, decaying linearly to 0 over the budget. Flat shapes on exact black are a support G
+    # cannot hit with tanh, so without it D separates reals from fakes by their background alone.
+    instance_noise: float = 0.0
     language: str = "en"  # captions the encoder and G learn from: en, ko or both
     encoder_dim: int = 128  # width of the caption embedding
     encoder_steps: int = 600  # contrastive training steps of the caption encoder (cached per dataset)
@@ -223,12 +228,17 @@ class StackGAN(TrainLossRecipe):
             return [("D", 0)]
         return [("D", 0), ("D2", 1)] if self.options.joint else [("D2", 1)]
 
+    def seen_by_d(self, x: torch.Tensor, step: Step) -> torch.Tensor:
+        """Images as the discriminators see them: with the decaying instance noise."""
+        return add_instance_noise(x, self.options.instance_noise * linear_decay(step.progress), step.randn)
+
     def loss(self, phase: str, step: Step):
         adversarial, mismatch, real_label = self.adversarial_loss, self.options.mismatch, self.train_config.real_label
         judged = self.trained_discriminators()
         if phase == "G":
             fakes, text, kl = step.shared.pop("fake")
-            loss = sum(adversarial.g_loss(self.net(name)(fakes[index], text)) for name, index in judged)
+            loss = sum(adversarial.g_loss(self.net(name)(self.seen_by_d(fakes[index], step), text))
+                       for name, index in judged)
             if not self.options.augmentation:  # c = mu(e): no distribution to regularise
                 return loss, {"g_loss": loss.detach()}
             return loss + self.options.kl_weight * kl, {"g_loss": loss.detach(), "kl": kl.detach()}
@@ -244,8 +254,8 @@ class StackGAN(TrainLossRecipe):
         loss, stats = 0.0, {}
         for name, index in judged:
             D = self.net(name)
-            real, suffix = reals[index], "" if name == "D" else "2"
-            real_out, fake_out = D(real, text), D(fakes[index].detach(), text)
+            real, suffix = self.seen_by_d(reals[index], step), "" if name == "D" else "2"
+            real_out, fake_out = D(real, text), D(self.seen_by_d(fakes[index].detach(), step), text)
             part = adversarial.d_loss(real_out, fake_out, real_label)
             stats[f"D{suffix}(x|t)"] = adversarial.score(real_out).mean().detach()
             if mismatch:

@@ -8,11 +8,13 @@ import numpy as np
 
 from gankit.data.errors import DataError
 from gankit.data.imageset import check_split
+from gankit.data.emoji import emoji_captions
 from gankit.data.shapes import LANGUAGES as SHAPES_LANGUAGES, shapes_captions
 
 from .vocabulary import Vocabulary
 
-CAPTIONED = {"shapes": SHAPES_LANGUAGES}
+# Each captioned dataset: its languages and its captions (split, language) -> (N, K) strings.
+CAPTIONED = {"shapes": (SHAPES_LANGUAGES, shapes_captions), "emoji": (("en", "ko"), emoji_captions)}
 LANGUAGE_CHOICES = ("en", "ko", "both")
 
 
@@ -29,9 +31,10 @@ def captions(name: str, split: str, language: str = "en") -> np.ndarray:
     (English then Korean)."""
     check_captioned(name, language)
     split = check_split(split)
+    languages, of_split = CAPTIONED[name]
     if language == "both":
-        return np.concatenate([shapes_captions(split, lang) for lang in CAPTIONED[name]], 1)
-    return shapes_captions(split, language)
+        return np.concatenate([of_split(split, lang) for lang in languages], 1)
+    return of_split(split, language)
 
 
 @functools.lru_cache(maxsize=None)
