@@ -41,8 +41,9 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--split", choices=("test", "train"), default="test",
                    help="where inputs the data give (pix2pix's image to translate) come from when not passed: "
                         "held-out examples (default) or training examples")
-    p.add_argument("--stage", metavar="NAME", help="a growing model (progan) at an earlier stage it went through, "
-                   "e.g. --stage 8x8 (its samples enlarged to the data's size); default: the checkpoint's stage")
+    p.add_argument("--stage", metavar="NAME", help="a model with stages (progan's resolutions, stackgan's stage I) at an earlier "
+                   "stage it went through, e.g. --stage 8x8 (its samples enlarged to the data's size); default: the "
+                   "checkpoint's stage")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator even if the run kept an EMA")
     p.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
                    help="fix a named generator input for every sample, e.g. InfoGAN's --code c1=3 --code c2=-1.5 "
