@@ -94,6 +94,7 @@ def test_absolute_path_to_a_real_run_is_refused(served):
     ({"n": None}, "n must be a number"),
     ({"offsets": [None]}, "offsets[0] must be a number"),
     ({"values": {"y": [1]}}, "y must be a number"),
+    ({"mix": {"seed": 1, "from": 1}}, "has no styles to mix"),
 ])
 def test_bad_parameters_are_400_with_a_message(served, body, words):
     server = served[0]

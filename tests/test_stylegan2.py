@@ -234,3 +234,36 @@ def test_projection_recovers_an_image_the_generator_drew_and_sample_redraws_the_
     assert error < np.abs(random - to_uint8(target).astype(float)).mean(axis=(1, 2, 3)).min()
     assert main(["project", str(tiny_run), str(tmp_path / "missing.png"), "--out", str(out)]) != 0
     assert "no such file" in capsys.readouterr().err
+
+
+def test_serve_mixes_styles_from_a_second_seed(tiny_run, tmp_path):
+    import shutil
+
+    from serve_support import Server
+
+    shutil.copytree(tiny_run, tmp_path / "runs" / "sg2")
+    server = Server(tmp_path / "runs")
+    try:
+        status, info = server.request("GET", "/api/run?run=sg2")
+        assert status == 200 and info["style_layers"] == gankit.load(tiny_run).recipe.num_ws == 6
+
+        def image(setting):
+            status, body = server.request("POST", "/api/sample?run=sg2", {"seed": 1, **setting})
+            assert status == 200, body
+            return body["image"]
+
+        plain = image({})
+        assert image({"mix": {"seed": 1, "from": 3}}) == plain  # the same latent on both sides
+        assert image({"mix": {"seed": 2, "from": 3}}) != plain
+        assert image({"mix": {"seed": 2, "from": 1}}) != image({"mix": {"seed": 2, "from": 5}})
+        for mix, words in (({"seed": 2, "from": 6}, "mix.from must lie in 1..5"), ([2], "mix must be an object")):
+            status, body = server.request("POST", "/api/sample?run=sg2", {"mix": mix})
+            assert status == 400 and words in body["error"], body
+    finally:
+        server.close()
+    run = gankit.load(tiny_run)
+    inputs, other = run.inputs(2, 1), run.inputs(2, 2)
+    mixed = run.generate(run.recipe.mix_styles(inputs, other, 3))
+    G = run.generator
+    direct = G(inputs["z"], None, mix_z=other["z"], mix_cutoff=torch.full((2,), 3)).clamp(-1, 1)
+    torch.testing.assert_close(mixed, direct)

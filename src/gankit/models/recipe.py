@@ -321,6 +321,17 @@ class Recipe(nn.Module, abc.ABC):
                 out[spec.name] = inputs[spec.name] * psi
         return out
 
+    def style_layers(self) -> int:
+        """How many per-layer styles a sample has that may come from two latents (StyleGAN2's
+        ``num_ws``); 0: the family has no styles to mix."""
+        return 0
+
+    def mix_styles(self, inputs: dict[str, torch.Tensor], other: dict[str, torch.Tensor],
+                   cutoff: int) -> dict[str, torch.Tensor]:
+        """``inputs`` whose styles from layer ``cutoff`` on come from ``other``'s latents (style
+        mixing; ``gankit serve``'s mixing control). Families with :meth:`style_layers` override it."""
+        raise ConfigError(f"model {self.name!r} has no styles to mix")
+
     def stages(self) -> tuple[str, ...]:
         """The stages a sample can be drawn at, up to the current one (Progressive GAN: ``"4x4"``,
         ``"8x8"``, ...); default: none, the model has one shape."""

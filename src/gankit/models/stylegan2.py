@@ -198,7 +198,18 @@ class StyleGAN2(TrainLossRecipe):
 
     def generate(self, inputs, net: nn.Module | None = None) -> torch.Tensor:
         G = net or self.nets["G"]
-        return G(inputs["z"], inputs.get("y"), psi=inputs.get("psi", 1.0)).clamp(-1.0, 1.0)
+        return G(inputs["z"], inputs.get("y"), psi=inputs.get("psi", 1.0), mix_z=inputs.get("mix_z"),
+                 mix_cutoff=inputs.get("mix_cutoff")).clamp(-1.0, 1.0)
+
+    def style_layers(self) -> int:
+        return self.num_ws
+
+    def mix_styles(self, inputs, other, cutoff: int):
+        """Layers from ``cutoff`` on take the styles of ``other``'s z (and label)."""
+        if not 1 <= cutoff < self.num_ws:
+            raise ValueError(f"style mixing starts at a layer in 1..{self.num_ws - 1}, got {cutoff}")
+        z = inputs["z"]
+        return {**inputs, "mix_z": other["z"], "mix_cutoff": torch.full((z.shape[0],), cutoff, device=z.device)}
 
     def styles(self, inputs, net: nn.Module | None = None) -> torch.Tensor:
         """The per-layer latents (N, num_ws, w_dim) of ``inputs``, truncated as they ask."""

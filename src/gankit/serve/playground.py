@@ -90,6 +90,7 @@ class Playground:
                 "controls": [c.to_dict() for c in self.controls],
                 "latent": None if self.latent is None else {"name": self.latent.name,
                                                             "size": int(np.prod(self.latent.shape))},
+                "style_layers": run.recipe.style_layers(),
                 "max_directions": MAX_DIRECTIONS, "max_samples": MAX_SAMPLES, "max_steps": MAX_STEPS}
 
     # --- latent directions ----------------------------------------------------------------------
@@ -148,7 +149,20 @@ class Playground:
         if self.latent is not None:
             z = inputs[self.latent.name].reshape(n, -1) + self.offset(setting)
             inputs[self.latent.name] = z.reshape(n, *self.latent.shape)
+        if setting.get("mix") is not None:
+            inputs = self.mixed(inputs, setting["mix"], given, n)
         return inputs
+
+    def mixed(self, inputs: dict[str, torch.Tensor], mix: Any, given: dict, n: int) -> dict[str, torch.Tensor]:
+        """Style mixing: the styles from layer ``mix["from"]`` on come from the sample of ``mix["seed"]``."""
+        layers = self.run.recipe.style_layers()
+        if not layers:
+            raise BadRequest(f"{self.run.config.model} has no styles to mix (stylegan2 has)")
+        if not isinstance(mix, dict):
+            raise BadRequest('mix must be an object: {"seed": S, "from": LAYER}')
+        seed = number(mix.get("seed", 0), "mix.seed", 0, 2**31 - 1, integer=True)
+        cutoff = number(mix.get("from", layers // 2), "mix.from", 1, layers - 1, integer=True)
+        return self.run.recipe.mix_styles(inputs, self.run.inputs(n, seed, **given), cutoff)
 
     def offset(self, setting: dict) -> torch.Tensor:
         offsets = setting.get("offsets") or []
