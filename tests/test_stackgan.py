@@ -298,6 +298,7 @@ def test_r_precision_is_one_for_matching_embeddings_and_chance_for_shuffled_ones
         ranked_first(text[:150], text[:150], ["one", "two"] * 75)
 
 
+@pytest.mark.slow  # trains a judge on 40,000 shapes: about a minute on one core
 def test_r_precision_of_a_run_names_its_judge_and_puts_real_images_far_above_chance(tmp_path, monkeypatch):
     from gankit.metrics import rprecision
 
@@ -311,6 +312,7 @@ def test_r_precision_of_a_run_names_its_judge_and_puts_real_images_far_above_cha
     assert again == result
 
 
+@pytest.mark.slow  # renders all 3,789 Noto emoji into the test's own cache
 def test_emoji_captions_are_their_names_in_english_and_korean():
     from gankit.data import emoji
 
