@@ -60,8 +60,8 @@ class StackGANOptions:
     mismatch: float = 0.5  # weight of (real image, wrong caption) among D's fakes; 0: not matching-aware
     ma_gp: float = 0.0  # weight of DF-GAN's matching-aware gradient penalty (Tao et al. 2022: 2, power 6); 0: off
     # Instance noise (Sonderby et al. 2017): this std of Gaussian noise on every image D sees, real or
-    # generated, decaying linearly to 0 over the budget. Flat shapes on exact black are a support G
-    # cannot hit with tanh, so without it D separates reals from fakes by their background alone.
+    # generated, decaying linearly to 0 over the budget, so that flat shapes on exact black (a support
+    # a tanh output only approaches) and G's images overlap. 0: off (0.2 did not help on shapes: RESULTS.md).
     instance_noise: float = 0.0
     language: str = "en"  # captions the encoder and G learn from: en, ko or both
     encoder_dim: int = 128  # width of the caption embedding
