@@ -34,13 +34,16 @@ def fitted_encoder(name: str, language: str, dim: int = 128, steps: int = 600, s
                    verbose: bool = True) -> tuple[CaptionEncoder, dict]:
     """The encoder trained on ``name``'s training images and captions in ``language``, from the
     cache or trained now (a few CPU minutes), and its retrieval accuracy on 2,000 test images (R@1 among 100)."""
-    encoder, _, report = fitted_pair(name, language, dim, steps, seed, verbose)
+    encoder, _, report = fitted_pair(name, language, dim, steps, seed, verbose, need_image=False)
     return encoder, report
 
 
 def fitted_pair(name: str, language: str, dim: int = 128, steps: int = 600, seed: int = 0,
-                verbose: bool = True) -> tuple[CaptionEncoder, ImageEncoder, dict]:
-    """The caption encoder and the image encoder trained with it (see :func:`fitted_encoder`)."""
+                verbose: bool = True, need_image: bool = True) -> tuple[CaptionEncoder, ImageEncoder | None, dict]:
+    """The caption encoder and the image encoder trained with it (see :func:`fitted_encoder`).
+
+    Cache files written before the image encoder was kept serve the caption encoder alone
+    (``need_image=False``; the image encoder is then None) rather than training it again."""
     key = {"data": name, "language": language, "dim": dim, "steps": steps, "seed": seed,
            "version": ENCODER_VERSION}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -52,6 +55,8 @@ def fitted_pair(name: str, language: str, dim: int = 128, steps: int = 600, seed
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
             encoder.load_state_dict(saved["state"])
+            if "image_state" not in saved and not need_image:
+                return encoder.eval(), None, saved["report"]
             image_encoder.load_state_dict(saved["image_state"])
             return encoder.eval(), image_encoder.eval(), saved["report"]
         except Exception:  # a truncated or foreign file, or one from before the image encoder was kept
