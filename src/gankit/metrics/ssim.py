@@ -21,11 +21,16 @@ SIGMA = 1.5
 K1, K2 = 0.01, 0.03
 
 
-def gaussian_window(size: int = WINDOW, sigma: float = SIGMA) -> torch.Tensor:
-    """The normalised 2-D Gaussian window (size, size), in float64."""
+def gaussian_profile(size: int = WINDOW, sigma: float = SIGMA) -> torch.Tensor:
+    """The normalised 1-D Gaussian (size,), in float64: the window is its outer product with itself."""
     r = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-r ** 2 / (2 * sigma ** 2))
-    g = g / g.sum()
+    return g / g.sum()
+
+
+def gaussian_window(size: int = WINDOW, sigma: float = SIGMA) -> torch.Tensor:
+    """The normalised 2-D Gaussian window (size, size), in float64."""
+    g = gaussian_profile(size, sigma)
     return g[:, None] * g[None, :]
 
 
@@ -42,15 +47,16 @@ def ssim(x, y, data_range: float = 255.0, window: int = WINDOW, sigma: float = S
     n, c, h, w = x.shape
     size = min(window, h, w)
     size -= 1 - size % 2  # odd
-    kernel = gaussian_window(size, sigma).expand(c, 1, size, size)
-
-    def blur(t):
-        return F.conv2d(t, kernel, groups=c)
-
+    # The Gaussian window is separable: a column pass then a row pass (2 * size multiply-adds per
+    # pixel instead of size^2), over the five maps at once.
+    g = gaussian_profile(size, sigma)
+    maps = torch.cat([x, y, x * x, y * y, x * y], 1)
+    blurred = F.conv2d(F.conv2d(maps, g.view(1, 1, size, 1).expand(5 * c, 1, size, 1), groups=5 * c),
+                       g.view(1, 1, 1, size).expand(5 * c, 1, 1, size), groups=5 * c)
+    mu_x, mu_y, xx, yy, xy = blurred.split(c, 1)
     c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    mu_x, mu_y = blur(x), blur(y)
-    var_x = blur(x * x) - mu_x ** 2
-    var_y = blur(y * y) - mu_y ** 2
-    cov = blur(x * y) - mu_x * mu_y
+    var_x = xx - mu_x ** 2
+    var_y = yy - mu_y ** 2
+    cov = xy - mu_x * mu_y
     s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2))
     return s.flatten(1).mean(1).numpy()
