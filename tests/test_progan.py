@@ -167,6 +167,9 @@ def test_alpha_rises_linearly_through_the_fade_and_the_optimisers_restart():
     seen = [r.schedule(i * BATCH) for i in range(STABLE + FADE + 3)]
     assert seen == [(0, 1.0)] * STABLE + [(1, i / FADE) for i in range(FADE)] + [(1, 1.0)] * 3
     assert recipe(size=4).schedule(10 ** 9) == (0, 1.0)  # a single resolution never grows
+    still = recipe(grow=False)  # the baseline: the final networks from the first image on
+    assert [still.schedule(i * BATCH) for i in (0, STABLE + 1, 10 ** 6)] == [(1, 1.0)] * 3
+    assert still.advance(Progress(0, 0)) is not None and int(still.stage) == 1 and still.resolution == 8
 
 
 def test_training_grows_through_the_fade_and_samples_at_the_checkpoints_stage(tmp_path, capsys):

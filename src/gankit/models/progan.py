@@ -49,6 +49,7 @@ class ProGANOptions:
     gradient_penalty: float = 10.0  # WGAN-GP's lambda, towards unit gradient norm
     drift: float = 0.001  # epsilon of the drift term E[D(x)^2], which keeps D's scores near 0
     reset_optimizers: bool = True  # restart Adam's moments at each new resolution (the official default)
+    grow: bool = True  # False: the final G and D trained at the data's size from the start (the baseline growing must beat)
     group_size: int = 4  # minibatch standard deviation over groups of this many samples
 
 
@@ -93,6 +94,8 @@ class ProGAN(Recipe):
         each next one a fade of ``fade_kimg`` (alpha from 0 up to 1) and a stabilise phase of ``stable_kimg``."""
         fade_images, stable_images = 1000 * self.options.fade_kimg, 1000 * self.options.stable_kimg
         last = len(self.resolutions) - 1
+        if not self.options.grow:
+            return last, 1.0
         if images < stable_images or last == 0:
             return 0, 1.0
         stage, into = divmod(images - stable_images, fade_images + stable_images)
