@@ -272,10 +272,10 @@ def test_serve_has_a_caption_box_that_reaches_the_generator(tmp_path):
 
         assert image({"caption": "a small red circle"}) != image({"caption": "a large blue star"})
         assert image({})  # an empty box: the first held-out caption
-        for value, words in (("a red dodecahedron", "never saw in training: dodecahedron"),
-                             (7, "must be a caption"), ("x" * 300, "at most 200")):
+        for value, message in (("a red dodecahedron", "never saw in training: dodecahedron"),
+                               (7, "must be a caption"), ("x" * 300, "at most 200")):
             status, body = server.request("POST", "/api/sample?run=t2i", {"values": {"caption": value}})
-            assert status == 400 and words in body["error"], body
+            assert status == 400 and message in body["error"], body
         status, body = server.request("POST", "/api/interpolate?run=t2i", {
             "a": {"seed": 1, "values": {"caption": "a small red circle"}},
             "b": {"seed": 1, "values": {"caption": "a large blue star"}}, "steps": 4})
