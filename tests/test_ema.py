@@ -24,3 +24,14 @@ def test_ema_warms_up_then_averages_at_its_decay():
 def test_ema_rejects_a_decay_outside_0_1():
     with pytest.raises(ValueError, match="train.ema"):
         EMA(nn.Linear(1, 1), 1.0)
+
+
+def test_a_restarted_ema_warms_up_again_from_the_new_stage():
+    ema = EMA(nn.Linear(1, 1), 0.999)
+    assert ema.decay_at(100_000) == 0.999
+    ema.restart(100_000, 6_400_000)  # a new stage whose networks start from initialisation
+    assert ema.decay_at(100_000) == pytest.approx(0.1) and ema.decay_at(100_100) == pytest.approx(101 / 110)
+    ramped = EMA(nn.Linear(1, 1), half_life_kimg=10.0, rampup=0.05)
+    ramped.restart(0, 100_000)
+    # The half-life is capped at 5 % of the images since the restart (1,000 of 120,000), not of all.
+    assert ramped.decay_at(0, images=120_000, batch=64) == pytest.approx(0.5 ** (64 / 1000))

@@ -216,7 +216,8 @@ def test_two_stage_stackgan_trains_stage_one_then_stage_two_with_stage_one_froze
 
 
 def test_two_stage_stackgan_resumes_bit_exactly_across_the_switch(tmp_path):
-    cfg = stackgan_config(4, stage1_kimg=0.016, joint=True)
+    # Stage II from iteration 1; the resume at 2 must restore where the EMA's warm-up restarted.
+    cfg = stackgan_config(4, stage1_kimg=0.008, joint=True)
     cfg.data.size = 64
     train(cfg, tmp_path / "straight", progress=False)
     cfg.train.steps = 2

@@ -139,9 +139,12 @@ class StageChange:
     Attributes
     ----------
     reset_optimizers : names of ``Recipe.optimizers()`` whose state starts anew.
+    restart_ema : the EMA of G starts its warm-up anew, for a stage whose networks start from their
+        initialisation (StackGAN's stage II): otherwise the average keeps them for hundreds of steps.
     """
 
     reset_optimizers: tuple[str, ...] = ()
+    restart_ema: bool = False
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ class StackGAN(TrainLossRecipe):
             self.encoder_ready.fill_(True)
         if self.two_stages and int(self.stage) == 0 and progress.images >= 1000 * self.options.stage1_kimg:
             self.stage.fill_(1)
-            return StageChange()
+            return StageChange(restart_ema=True)  # stage II starts from initialisation
         return None
 
     # --- stages --------------------------------------------------------------------------------

@@ -38,10 +38,16 @@ class EMA:
         self.half_life = None if half_life_kimg is None else 1000.0 * half_life_kimg
         self.rampup = rampup
         self.module = copy.deepcopy(module).eval().requires_grad_(False)
+        self.origin = (0, 0)  # (iteration, images) the warm-up counts from: see restart()
+
+    def restart(self, step: int, images: int) -> None:
+        """Count the warm-up from iteration ``step`` (``images`` real images seen): a new stage."""
+        self.origin = (int(step), int(images))
 
     def decay_at(self, step: int, images: int = 0, batch: int = 1) -> float:
         """``d`` after iteration ``step`` (0-based), with ``images`` real images drawn by then
         and ``batch`` of them in this iteration (all ranks)."""
+        step, images = step - self.origin[0], images - self.origin[1]
         if self.half_life is None:
             return min(self.decay, (1.0 + step) / (10.0 + step))
         half_life = self.half_life if self.rampup is None else min(self.half_life, images * self.rampup)

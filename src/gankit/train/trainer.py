@@ -267,6 +267,8 @@ class Trainer:
                 raise ConfigError(f"recipe {self.recipe.name!r} resets optimiser {name!r}; its optimisers are "
                                   f"{', '.join(self.optimizers)}")
             self.optimizers[name].state.clear()  # Adam's moments and step counts; lr and betas stay
+        if change is not None and change.restart_ema and self.ema is not None:
+            self.ema.restart(self.step, self.images)
 
     def stepped_networks(self, phase) -> set[str]:
         """The top-level networks whose parameters a phase's optimisers step."""
@@ -496,7 +498,8 @@ class Trainer:
                  "noise": self.noise.generator.get_state(),
                  "streams": {name: data.state_dict() for name, data in self.streams.items()},
                  "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-                 "recipe": recipe_extra, "world_size": self.world.size}
+                 "recipe": recipe_extra, "world_size": self.world.size,
+                 "ema_origin": list(self.ema.origin) if self.ema is not None else None}
         try:
             path = ckpt.save_checkpoint(self.run_dir, self.step, weights, state, self.cfg.train.keep_checkpoints)
         except OSError as exc:
@@ -524,6 +527,8 @@ class Trainer:
                 data.batch_size = saved["batch_size"]  # continue exactly at the next unseen example
             data.load_state_dict(saved)
             data.batch_size = self.stream_batch_sizes[name]  # the recipe's data_schedule re-applies its own
+        if self.ema is not None and state.get("ema_origin"):
+            self.ema.restart(*state["ema_origin"])
         self.noise.generator.set_state(state["noise"])
         ckpt.set_rng_state(state["rng"])
         if self.world.distributed:  # rank 0's RNG was saved; give each rank its own dropout stream again
