@@ -20,12 +20,9 @@ holds them and a run resumed mid-fade continues bit for bit.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from gankit.config import ConfigError
@@ -157,24 +154,11 @@ class ProGAN(Recipe):
     def stages(self) -> tuple[str, ...]:
         return tuple(f"{r}x{r}" for r in self.resolutions[:int(self.stage) + 1])
 
-    @contextlib.contextmanager
-    def at_stage(self, name: str) -> Iterator[None]:
-        """Samples at an earlier resolution of this model: its blocks up to there and that resolution's
-        toRGB (trained while it was the newest), enlarged to the data's size like any sample."""
-        names = self.stages()
-        if name not in names:
-            raise ConfigError(f"progan has reached the stages {', '.join(names)}; got {name!r}")
-        saved = self.stage.clone(), self.alpha.clone()
-        self.stage.fill_(names.index(name))
-        self.alpha.fill_(1.0)
-        try:
-            yield
-        finally:
-            self.stage.copy_(saved[0])
-            self.alpha.copy_(saved[1])
+    def stage_state(self, index: int) -> dict[str, float]:
+        """An earlier resolution: its blocks up to there and that resolution's toRGB (trained while it
+        was the newest), fully faded in."""
+        return {"stage": index, "alpha": 1.0}
 
     def generate(self, inputs, net: nn.Module | None = None) -> torch.Tensor:
         """Samples at the checkpoint's stage and alpha, enlarged (nearest) to the data's size."""
-        image = (net or self.nets["G"])(inputs["z"], int(self.stage), self.alpha).clamp(-1.0, 1.0)
-        size = self.data_shape[-1]
-        return image if image.shape[-1] == size else F.interpolate(image, size=(size, size), mode="nearest")
+        return self.enlarged((net or self.nets["G"])(inputs["z"], int(self.stage), self.alpha).clamp(-1.0, 1.0))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator, Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gankit.augment import AdaptiveAugment, make_augment
@@ -340,15 +341,39 @@ class Recipe(nn.Module, abc.ABC):
         ``"8x8"``, ...); default: none, the model has one shape."""
         return ()
 
+    def stage_state(self, index: int) -> dict[str, float]:
+        """The buffers that put the model at stage ``index`` of :meth:`stages` (fully faded in):
+        by default its ``stage`` buffer; Progressive GAN adds ``alpha``."""
+        return {"stage": index}
+
     @contextlib.contextmanager
     def at_stage(self, name: str) -> Iterator[None]:
         """Within the block, samples are drawn at stage ``name`` (one of :meth:`stages`), fully faded in.
 
-        The report's growth figure and ``gankit sample --stage`` use it; a family with stages
-        overrides it and restores its state on leaving.
+        The report's growth figure and ``gankit sample --stage`` use it. A family with stages
+        defines :meth:`stages` and, if a stage is more than its ``stage`` buffer, :meth:`stage_state`;
+        the buffers are restored on leaving.
         """
-        raise ConfigError(f"model {self.name!r} has no stages to sample at")
-        yield
+        names = self.stages()
+        if not names:
+            raise ConfigError(f"model {self.name!r} has no stages to sample at")
+        if name not in names:
+            raise ConfigError(f"this {self.name} run has reached the stages {', '.join(names)}; got {name!r}")
+        state = self.stage_state(names.index(name))
+        saved = {key: getattr(self, key).clone() for key in state}
+        for key, value in state.items():
+            getattr(self, key).fill_(value)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                getattr(self, key).copy_(value)
+
+    def enlarged(self, image: torch.Tensor) -> torch.Tensor:
+        """Images of an earlier, smaller stage enlarged (nearest) to the data's size, so every sample
+        of a run has one shape."""
+        size = self.data_shape[-1]
+        return image if image.shape[-1] == size else F.interpolate(image, size=(size, size), mode="nearest")
 
     # --- helpers shared by all families -------------------------------------------------------
     def net(self, name: str) -> nn.Module:

@@ -31,9 +31,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import contextlib
-from typing import Iterator
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -177,20 +174,6 @@ class StackGAN(TrainLossRecipe):
         size = self.options.stage1_size
         return (f"{size}x{size}", f"{2 * size}x{2 * size}")[:int(self.stage) + 1] if self.two_stages else ()
 
-    @contextlib.contextmanager
-    def at_stage(self, name: str) -> Iterator[None]:
-        """Samples from stage I (its images enlarged to the data's size) or stage II."""
-        names = self.stages()
-        if name not in names:
-            raise ConfigError(f"this stackgan run has reached the stages {', '.join(names) or 'stage I only'}; "
-                              f"got {name!r}")
-        saved = self.stage.clone()
-        self.stage.fill_(names.index(name))
-        try:
-            yield
-        finally:
-            self.stage.copy_(saved)
-
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """Word ids (N, L), 0-padded -> caption embeddings (N, encoder_dim), without gradients."""
         # MiniLM reads the caption's text; each text's embedding is computed once per process and kept
@@ -240,9 +223,7 @@ class StackGAN(TrainLossRecipe):
         An ``embedding`` entry (N, encoder_dim), e.g. a point between two captions' embeddings
         (``gankit interpolate --text A --text B``), replaces the ``caption``'s."""
         embedding = inputs["embedding"] if "embedding" in inputs else self.embed(inputs["caption"])
-        image = (net or self.nets["G"])(inputs["z"], inputs["eps"], embedding, int(self.stage) + 1)[-1]
-        size = self.data_shape[-1]
-        return image if image.shape[-1] == size else F.interpolate(image, size=(size, size), mode="nearest")
+        return self.enlarged((net or self.nets["G"])(inputs["z"], inputs["eps"], embedding, int(self.stage) + 1)[-1])
 
     def trained_discriminators(self) -> list[tuple[str, int]]:
         """(D's name, index of the stage it judges) for the discriminators this stage trains."""
