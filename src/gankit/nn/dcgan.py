@@ -59,19 +59,20 @@ def fully_connected(in_features: int, out_features: int, activation: nn.Module) 
 
 
 def discriminator_body(channels: int, resolution: int, base: int = 64, fc: int = 0,
-                       slope: float = 0.2) -> tuple[nn.Sequential, int]:
+                       slope: float = 0.2, batchnorm: bool = True) -> tuple[nn.Sequential, int]:
     """DCGAN's discriminator without its output layer, and the width of what it outputs.
 
     Strided convolutions from ``channels`` to ``base`` channels, doubling them at each coarser scale
-    (BatchNorm after all but the first, LeakyReLU); with ``fc=WIDTH`` then a fully connected hidden
-    layer of that width, whose output width is returned instead of the last feature map's channels.
+    (BatchNorm after all but the first unless ``batchnorm`` is False, LeakyReLU); with ``fc=WIDTH``
+    then a fully connected hidden layer of that width, whose output width is returned instead of the
+    last feature map's channels.
     """
     start, m = layout(resolution)
     layers: list[nn.Module] = [nn.Conv2d(channels, base, 4, 2, 1), nn.LeakyReLU(slope, True)]
     width = base
     for _ in range(m - 1):
-        layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2),
-                   nn.LeakyReLU(slope, True)]
+        layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=not batchnorm),
+                   nn.BatchNorm2d(width * 2) if batchnorm else nn.Identity(), nn.LeakyReLU(slope, True)]
         width *= 2
     if fc:
         layers += [nn.Flatten(), *fully_connected(width * start * start, fc, nn.LeakyReLU(slope, True))]

@@ -8,6 +8,7 @@
 * :class:`MatchingDiscriminator`: D(x, e): the DCGAN body's last feature map (4x4) joined with a
   compressed e copied to every position, a 3x3 convolution over both, then the logit over the 4x4
   map, as StackGAN's ``D_GET_LOGITS`` joins image and text. Stage II's D is the same at its size.
+  ``batchnorm=False`` leaves BatchNorm out, for a D normalised spectrally instead (SNGAN).
 * :class:`RefinerGenerator`: stage II. Stage I's image is encoded down to a quarter of its size,
   joined with its own conditioning augmentation of the text, passed through residual blocks and
   decoded (nearest upsampling + 3x3 convolutions) to twice stage I's size, as StackGAN's
@@ -65,12 +66,13 @@ class MatchingDiscriminator(nn.Module):
     """(images, embedding) -> logits (N,): is this a real image of this caption?"""
 
     def __init__(self, channels: int, resolution: int, embed_dim: int, base: int = 64, text_dim: int = 128,
-                 slope: float = 0.2):
+                 slope: float = 0.2, batchnorm: bool = True):
         super().__init__()
-        self.features, width = discriminator_body(channels, resolution, base)
+        self.features, width = discriminator_body(channels, resolution, base, batchnorm=batchnorm)
         self.start, _ = layout(resolution)
         self.text = nn.Sequential(nn.Linear(embed_dim, text_dim), nn.LeakyReLU(slope, True))
-        self.joint = nn.Sequential(nn.Conv2d(width + text_dim, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width),
+        self.joint = nn.Sequential(nn.Conv2d(width + text_dim, width, 3, 1, 1, bias=not batchnorm),
+                                   nn.BatchNorm2d(width) if batchnorm else nn.Identity(),
                                    nn.LeakyReLU(slope, True), nn.Conv2d(width, 1, self.start, 1, 0))
         init_weights(self)
 

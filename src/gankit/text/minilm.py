@@ -129,6 +129,10 @@ class SentenceEncoder:
         self.tokenizer = tokenizer
         self.cache: dict[str, torch.Tensor] = {}
 
+    def remember(self, table: dict[str, torch.Tensor]) -> None:
+        """Take embeddings computed before (e.g. a dataset's cached table) as this encoder's own."""
+        self.cache.update(table)
+
     @torch.no_grad()
     def encode(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
         missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
