@@ -134,6 +134,21 @@ def test_stackgan_trains_with_the_matching_aware_penalty(tmp_path):
     assert (tmp_path / "run" / "metrics.jsonl").read_text().count("ma_gp") >= 1
 
 
+def test_stackgans_own_upsampling_generator_draws_stage_one_without_transposed_convolutions(tmp_path):
+    from gankit.nn.stackgan import UpsamplingGenerator
+
+    body = UpsamplingGenerator(12, 3, 32, base=8)
+    images = body(torch.randn(5, 12))
+    assert images.shape == (5, 3, 32, 32) and images.abs().max() <= 1
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in body.modules())
+    train(stackgan_config(2, upsampling="nearest"), tmp_path / "run", progress=False)
+    run = gankit.load(tmp_path / "run")
+    assert isinstance(run.recipe.nets["G"].stage1.body, UpsamplingGenerator)
+    assert run.sample(2, seed=0).shape == (2, 3, 32, 32)
+    with pytest.raises(Exception, match="model.upsampling must be one of transposed, nearest"):
+        train(stackgan_config(1, upsampling="bilinear"), tmp_path / "bad", progress=False)
+
+
 def test_a_spectral_discriminator_has_no_batchnorm_and_resumes_with_its_power_iteration_state(tmp_path):
     train(stackgan_config(4, d_norm="spectral"), tmp_path / "straight", progress=False)
     train(stackgan_config(2, d_norm="spectral"), tmp_path / "resumed", progress=False)
@@ -226,6 +241,24 @@ def test_two_stage_stackgan_trains_stage_one_then_stage_two_with_stage_one_froze
     assert torch.equal(low[..., ::2, ::2], low[..., 1::2, 1::2])
     log = (tmp_path / "run" / "metrics.jsonl").read_text()
     assert "D2(x|t)" in log and "D(x|t)" in log
+
+
+def test_eval_stage_scores_an_earlier_stage_and_names_the_stages_it_has(tmp_path, monkeypatch, capsys):
+    import gankit.commands.evaluate as evaluate_command
+
+    cfg = stackgan_config(3, stage1_kimg=0.016)  # stage II from iteration 2
+    cfg.data.size = 64
+    train(cfg, tmp_path / "run", progress=False)
+    seen = []
+    monkeypatch.setattr(evaluate_command, "evaluate_model",
+                        lambda run, *args: seen.append(int(run.recipe.stage)) or {"caption_accuracy": 0.0})
+    run = str(tmp_path / "run")
+    assert main(["eval", run, "--metrics", "captions", "-n", "4", "--stage", "32x32", "--json", str(tmp_path / "a.json")]) == 0
+    assert main(["eval", run, "--metrics", "captions", "-n", "4"]) == 0
+    assert seen == [0, 1]  # stage I inside --stage, stage II (the checkpoint's) after it
+    assert '"stage": "32x32"' in (tmp_path / "a.json").read_text()
+    assert main(["eval", run, "--metrics", "captions", "-n", "4", "--stage", "8x8"]) == 2
+    assert "32x32, 64x64" in capsys.readouterr().err
 
 
 def test_two_stage_stackgan_resumes_bit_exactly_across_the_switch(tmp_path):

@@ -26,6 +26,12 @@ class ConfigError(ValueError):
     """A configuration key or value that gankit cannot use."""
 
 
+def check_choice(key: str, value: Any, choices: tuple) -> None:
+    """Refuse ``value`` for the option ``key`` (e.g. "model.d_norm") unless it is one of ``choices``."""
+    if value not in choices:
+        raise ConfigError(f"{key} must be one of {', '.join(map(str, choices))}, got {value!r}")
+
+
 @dataclass
 class DataConfig:
     name: str = "mnist-5k"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -41,6 +42,10 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
                    help="score a run's samples drawn with its normal latents scaled by PSI, the truncation trick "
                         "(PSI < 1 trades diversity for fidelity: higher precision and cond_accuracy, lower recall); "
                         "default: the full prior")
+    p.add_argument("--stage", metavar="NAME",
+                   help="score a run with stages (progan's resolutions, stackgan's stage I) at an earlier stage it went "
+                        "through, e.g. --stage 32x32 (its samples enlarged to the data's size, as `gankit sample "
+                        "--stage` draws them); default: the checkpoint's stage")
     p.add_argument("--samples", metavar="FILE.npy", help="samples array: uint8 0..255 or float in [0,1]/[-1,1]")
     p.add_argument("--labels", metavar="FILE.labels.npy", help="requested class per sample (conditional accuracy)")
     p.add_argument("--data", metavar="NAME", help="dataset the samples imitate (with --samples / --reference)")
@@ -139,19 +144,28 @@ def run_eval(args) -> int:
             import gankit
             run = gankit.load(args.run_dir)
             data_name = args.data or run.data_name
-            labels = (np.arange(args.n) % run.num_classes) if run.conditional else None
-            x = run.sample_array(args.n, seed=0, labels=labels, truncation=args.truncation)
-            x = at_dataset_size(x, data_name, args.data_root)
         else:
             print("gankit eval: give RUN_DIR, or --samples FILE.npy --data NAME, or --reference --data NAME",
                   file=sys.stderr)
             return 2
-        result = evaluate(x, data_name, metrics=sample_metrics, labels=labels, root=args.data_root,
-                          progress=progress, real_n=args.real_n, **feature_kw) if sample_metrics else {}
+        if args.stage and run is None:
+            print("gankit eval: --stage picks a stage of a run's generator; it does not apply to --samples FILE.npy",
+                  file=sys.stderr)
+            return 2
+        with run.recipe.at_stage(args.stage) if args.stage else contextlib.nullcontext():
+            if run is not None:
+                labels = (np.arange(args.n) % run.num_classes) if run.conditional else None
+                x = run.sample_array(args.n, seed=0, labels=labels, truncation=args.truncation)
+                x = at_dataset_size(x, data_name, args.data_root)
+            result = evaluate(x, data_name, metrics=sample_metrics, labels=labels, root=args.data_root,
+                              progress=progress, real_n=args.real_n, **feature_kw) if sample_metrics else {}
+            if run is not None:
+                result.update(evaluate_model(run, model_metrics, args.n, args.data_root, args.truncation))
         if run is not None:
-            result.update(evaluate_model(run, model_metrics, args.n, args.data_root, args.truncation))
             if args.truncation is not None:  # the scores above are of truncated samples: keep that with them
                 result["truncation"] = args.truncation
+            if args.stage:
+                result["stage"] = args.stage
     except (ValueError, RuntimeError, OSError) as e:  # SampleError, ExtractorError, DataError, missing files
         print(f"gankit eval: {e}", file=sys.stderr)
         return 2

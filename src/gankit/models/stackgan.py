@@ -35,13 +35,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gankit.config import ConfigError
+from gankit.config import ConfigError, check_choice
 from gankit.data.registry import load_dataset
 from gankit.models.inputs import Input
 from gankit.models.schedules import linear_decay
 from gankit.models.recipe import MAIN_STREAM, DataSize, OptimizerSpec, Phase, Progress, StageChange, Step, Stream
 from gankit.models.train_loss import TrainLossRecipe
-from gankit.nn.stackgan import MatchingDiscriminator, StackGenerator
+from gankit.nn.stackgan import UPSAMPLING, MatchingDiscriminator, StackGenerator
 from gankit.text import captions as dataset_captions
 from gankit.text.minilm import DIM as MINILM_DIM, sentence_encoder
 from gankit.text.store import fitted_encoder, minilm_embeddings, new_encoder
@@ -80,6 +80,9 @@ class StackGANOptions:
     # The discriminators' normalisation: "batch" (StackGAN's BatchNorm) or "spectral" (every layer
     # divided by its largest singular value, no BatchNorm: Miyato et al. 2018).
     d_norm: str = "batch"
+    # Stage I's upsampling: "transposed" (DCGAN's fractional-strided convolutions) or "nearest"
+    # (StackGAN's code: nearest x2 upsampling + 3x3 convolution, no checkerboard).
+    upsampling: str = "transposed"
 
 
 def captioned_split(name: str, language: str, size: int | None, split: str):
@@ -126,13 +129,14 @@ class StackGAN(TrainLossRecipe):
         self._register_load_state_dict_pre_hook(
             lambda state, prefix, *args: state.setdefault(prefix + "stage", torch.zeros((), dtype=torch.long)))
         self.dataset = next(iter(self.data.values())).name
-        if options.text_encoder not in TEXT_ENCODERS:
-            raise ConfigError(f"model.text_encoder must be one of {', '.join(TEXT_ENCODERS)}, got {options.text_encoder!r}")
+        check_choice("model.text_encoder", options.text_encoder, TEXT_ENCODERS)
         self.minilm = sentence_encoder() if options.text_encoder == "minilm" else None
         self.minilm_table_loaded = False  # training loads every caption's embedding once per process
         if self.minilm is not None and options.language != "en":
             raise ConfigError(f"MiniLM reads English only; model.language={options.language!r} needs "
                               "model.text_encoder=gankit (gankit's own encoder learns any language)")
+        check_choice("model.upsampling", options.upsampling, UPSAMPLING)
+        check_choice("model.d_norm", options.d_norm, D_NORMS)
         embed_dim = MINILM_DIM if self.minilm is not None else options.encoder_dim
         # The vocabulary (word ids are the caption input) lives in gankit's encoder, used or not.
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
@@ -140,9 +144,7 @@ class StackGAN(TrainLossRecipe):
         self.caption_length = dataset_captions.max_words(self.dataset)
         self.nets["G"] = StackGenerator(options.latent_dim, embed_dim, options.condition_dim, channels,
                                         options.stage1_size, self.two_stages, options.g_base,
-                                        options.residual_blocks, options.augmentation)
-        if options.d_norm not in D_NORMS:
-            raise ConfigError(f"model.d_norm must be one of {', '.join(D_NORMS)}, got {options.d_norm!r}")
+                                        options.residual_blocks, options.augmentation, options.upsampling)
         batchnorm = options.d_norm == "batch"
         self.nets["D"] = MatchingDiscriminator(channels, options.stage1_size, embed_dim, options.d_base, batchnorm=batchnorm)
         if self.two_stages:

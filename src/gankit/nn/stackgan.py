@@ -4,7 +4,8 @@
   and the generator is conditioned on a sample ``c = mu + sigma * eps`` of it, so a few thousand
   captions cover a smooth conditioning manifold rather than isolated points; a KL term keeps the
   Gaussian near N(0, I). Without augmentation (the ablation), ``c = mu(e)``.
-* :class:`TextGenerator`: G(z, eps, e) = DCGAN generator of ``cat(z, c)``.
+* :class:`TextGenerator`: G(z, eps, e) = a DCGAN generator of ``cat(z, c)``, or StackGAN's own
+  (:class:`UpsamplingGenerator`: nearest upsampling + 3x3 convolutions).
 * :class:`MatchingDiscriminator`: D(x, e): the DCGAN body's last feature map (4x4) joined with a
   compressed e copied to every position, a 3x3 convolution over both, then the logit over the 4x4
   map, as StackGAN's ``D_GET_LOGITS`` joins image and text. Stage II's D is the same at its size.
@@ -47,14 +48,47 @@ def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
     return 0.5 * (mu.float().square() + logvar.float().exp() - 1.0 - logvar.float()).mean()
 
 
+class UpsamplingGenerator(nn.Module):
+    """StackGAN's own stage-I generator: (N, latent_dim) -> images in [-1, 1]. A fully connected
+    layer to the first 4x4 map, then blocks of nearest x2 upsampling + 3x3 convolution (BatchNorm,
+    ReLU) halving the channels, then a 3x3 convolution to the image with Tanh (the official code's
+    ``upBlock``s); the widths are DCGAN's at the same ``base``."""
+
+    def __init__(self, latent_dim: int, channels: int, resolution: int, base: int = 64):
+        super().__init__()
+        start, m = layout(resolution)
+        width = base * 2 ** (m - 1)
+        self.first_map = (width, start, start)
+        self.fc = nn.Sequential(nn.Linear(latent_dim, width * start * start, bias=False),
+                                nn.BatchNorm1d(width * start * start), nn.ReLU(True))
+        layers: list[nn.Module] = []
+        for _ in range(m):
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), *conv_bn_relu(width, width // 2)]
+            width //= 2
+        self.conv = nn.Sequential(*layers, nn.Conv2d(width, channels, 3, 1, 1), nn.Tanh())
+        init_weights(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.fc(z).view(z.shape[0], *self.first_map))
+
+
+UPSAMPLING = ("transposed", "nearest")
+
+
 class TextGenerator(nn.Module):
-    """(z, eps, embedding) -> images; ``last_kl`` holds the KL term of the latest forward pass."""
+    """(z, eps, embedding) -> images; ``last_kl`` holds the KL term of the latest forward pass.
+
+    ``upsampling``: "transposed" (a DCGAN generator: fractional-strided 4x4 convolutions) or
+    "nearest" (:class:`UpsamplingGenerator`, StackGAN's code)."""
 
     def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, resolution: int,
-                 base: int = 64, augmentation: bool = True):
+                 base: int = 64, augmentation: bool = True, upsampling: str = "transposed"):
         super().__init__()
+        if upsampling not in UPSAMPLING:
+            raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}, got {upsampling!r}")
         self.augmentation = ConditioningAugmentation(embed_dim, condition_dim, augmentation)
-        self.body = DCGANGenerator(latent_dim + condition_dim, channels, resolution, base)
+        body = DCGANGenerator if upsampling == "transposed" else UpsamplingGenerator
+        self.body = body(latent_dim + condition_dim, channels, resolution, base)
 
     def forward(self, z: torch.Tensor, eps: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         c, mu, logvar = self.augmentation(embedding.to(z.dtype), eps)
@@ -137,9 +171,11 @@ class StackGenerator(nn.Module):
     """
 
     def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, first_size: int,
-                 two_stages: bool, base: int = 32, blocks: int = 2, augmentation: bool = True):
+                 two_stages: bool, base: int = 32, blocks: int = 2, augmentation: bool = True,
+                 upsampling: str = "transposed"):
         super().__init__()
-        self.stage1 = TextGenerator(latent_dim, embed_dim, condition_dim, channels, first_size, base, augmentation)
+        self.stage1 = TextGenerator(latent_dim, embed_dim, condition_dim, channels, first_size, base, augmentation,
+                                    upsampling)
         self.stage2 = (RefinerGenerator(channels, embed_dim, condition_dim, base, blocks, augmentation)
                        if two_stages else None)
         self._register_load_state_dict_pre_hook(self._stage_one_keys)
