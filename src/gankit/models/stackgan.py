@@ -146,11 +146,9 @@ class StackGAN(TrainLossRecipe):
                                         options.stage1_size, self.two_stages, options.g_base,
                                         options.residual_blocks, options.augmentation, options.upsampling)
         batchnorm = options.d_norm == "batch"
-        self.nets["D"] = MatchingDiscriminator(channels, options.stage1_size, embed_dim, options.d_base, batchnorm=batchnorm)
-        if self.two_stages:
-            self.nets["D2"] = MatchingDiscriminator(channels, size, embed_dim, options.d_base, batchnorm=batchnorm)
-        if not batchnorm:
-            for name in ("D", "D2")[:1 + self.two_stages]:
+        for name, d_size in [("D", options.stage1_size), ("D2", size)][:1 + self.two_stages]:
+            self.nets[name] = MatchingDiscriminator(channels, d_size, embed_dim, options.d_base, batchnorm=batchnorm)
+            if not batchnorm:
                 apply_spectral_norm(self.nets[name])
 
     # --- the caption encoder -------------------------------------------------------------------
@@ -213,8 +211,7 @@ class StackGAN(TrainLossRecipe):
 
     def decode_caption(self, ids: torch.Tensor) -> list[str]:
         """Word ids (N, L) back to caption strings (the words as the tokeniser wrote them)."""
-        tokens = self.encoder.vocabulary.tokens
-        return [" ".join(tokens[i] for i in row if i > 0) for row in ids.tolist()]
+        return self.encoder.vocabulary.decode(ids)
 
     # --- the seam ------------------------------------------------------------------------------
     def inputs(self):

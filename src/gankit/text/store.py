@@ -25,6 +25,7 @@ from gankit.data.sources import cache_root
 from . import captions as dataset_captions
 from .contrastive import ImageEncoder, retrieval_accuracy, train_caption_encoder
 from .encoder import CaptionEncoder
+from .minilm import DIM as MINILM_DIM
 
 ENCODER_VERSION = 1  # bump when the encoder or its training changes, so old cache files are not reused
 MINILM_TABLE_VERSION = 1  # bump when MiniLM's reading of a caption changes
@@ -36,11 +37,9 @@ def minilm_embeddings(name: str, language: str, encoder, verbose: bool = True) -
     splits, each caption as the model reads it (its words joined by spaces, as decoded from word ids);
     from the cache, or computed now with ``encoder`` (a :class:`~gankit.text.minilm.SentenceEncoder`;
     13 ms a caption on one core) and cached."""
-    tokens = dataset_captions.vocabulary(name).tokens
-    texts = sorted({" ".join(tokens[i] for i in row if i > 0)
-                    for split in ("train", "test")
-                    for row in dataset_captions.split_token_ids(name, split, language).reshape(
-                        -1, dataset_captions.max_words(name)).tolist()})
+    vocabulary, length = dataset_captions.vocabulary(name), dataset_captions.max_words(name)
+    ids = [dataset_captions.split_token_ids(name, split, language).reshape(-1, length) for split in ("train", "test")]
+    texts = sorted({text for rows in ids for text in vocabulary.decode(rows)})
     digest = hashlib.sha256(json.dumps({"texts": texts, "version": MINILM_TABLE_VERSION}).encode()).hexdigest()[:16]
     path = cache_root() / "text" / f"{name}-{language}-minilm-{digest}.pt"
     if path.exists():
@@ -58,7 +57,7 @@ def minilm_embeddings(name: str, language: str, encoder, verbose: bool = True) -
         chunks.append(encoder.encode(texts[start:start + CHUNK]))
         if verbose:
             print(f"  MiniLM: {min(start + CHUNK, len(texts)):,}/{len(texts):,} captions", file=sys.stderr)
-    vectors = torch.cat(chunks) if chunks else torch.zeros(0, 384)
+    vectors = torch.cat(chunks) if chunks else torch.zeros(0, MINILM_DIM)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     torch.save({"texts": texts, "vectors": vectors}, tmp)

@@ -42,3 +42,9 @@ class Vocabulary:
         for i, r in enumerate(rows):
             ids[i, :len(r)] = r
         return torch.from_numpy(ids), torch.from_numpy(lengths)
+
+    def decode(self, ids) -> list[str]:
+        """Word ids (N, L), 0-padded (a tensor, array or nested list), back to captions: their words
+        joined by single spaces, as a sentence encoder that reads text (MiniLM) is given them."""
+        rows = ids.tolist() if hasattr(ids, "tolist") else ids
+        return [" ".join(self.tokens[i] for i in row if i > 0) for row in rows]
