@@ -162,6 +162,43 @@ def test_a_spectral_discriminator_has_no_batchnorm_and_resumes_with_its_power_it
         train(stackgan_config(1, d_norm="layer"), tmp_path / "bad", progress=False)
 
 
+def test_a_projection_discriminator_adds_the_texts_inner_product_with_the_summed_features(tmp_path):
+    from gankit.nn.stackgan import MatchingDiscriminator
+
+    torch.manual_seed(0)
+    D = MatchingDiscriminator(3, 32, 16, base=8, batchnorm=False, text_join="projection").eval()
+    x, e = torch.randn(4, 3, 32, 32), torch.randn(4, 16)
+    h = D.features(x)
+    unconditional = D.joint(h).flatten()
+    assert torch.allclose(D(x, e), unconditional + ((e @ D.text.weight.T) * h.sum((2, 3))).sum(1), atol=1e-5)
+    assert torch.allclose(D(x, torch.zeros_like(e)), unconditional)  # no text, no matching term
+    assert torch.allclose(D(x, 2 * e) - unconditional, 2 * (D(x, e) - unconditional), atol=1e-5)  # linear in e
+    train(stackgan_config(2, d_text="projection", d_norm="spectral"), tmp_path / "run", progress=False)
+    assert gankit.load(tmp_path / "run").recipe.nets["D"].projection
+    with pytest.raises(Exception, match="model.d_text must be one of joint, projection"):
+        train(stackgan_config(1, d_text="concat"), tmp_path / "bad", progress=False)
+
+
+def test_the_text_matching_loss_scores_g_with_the_frozen_image_encoder_of_its_caption_encoder(tmp_path):
+    from gankit.text.contrastive import contrastive_loss
+    from gankit.text.store import fitted_pair
+
+    train(stackgan_config(2, text_matching=1.0), tmp_path / "run", progress=False)
+    assert (tmp_path / "run" / "metrics.jsonl").read_text().count("text_match") >= 1
+    recipe = gankit.load(tmp_path / "run").recipe
+    caption_encoder, image_encoder, _ = fitted_pair("shapes", "en", TINY["encoder_dim"], TINY["encoder_steps"], seed=0)
+    # The pair the caption encoder was trained with, loaded and left untouched by training (BatchNorm's statistics too).
+    assert_same_weights(recipe.image_encoder.state_dict(), image_encoder.state_dict())
+    x = torch.from_numpy(load_shapes("test").x[:6]).float() / 127.5 - 1
+    captions = list(shapes_captions("test")[:6, 0])
+    text = recipe.embed(recipe.encode_text(captions))
+    assert torch.allclose(text, caption_encoder.encode(captions), atol=1e-6)
+    expected = contrastive_loss(image_encoder.eval()(x), text, torch.tensor(10.0))
+    assert torch.allclose(recipe.text_mismatch(x, text), expected)
+    with pytest.raises(Exception, match="text_matching is a loss weight"):
+        train(stackgan_config(1, text_matching=-1.0), tmp_path / "bad", progress=False)
+
+
 # --- stackgan through the Trainer ------------------------------------------------------------------
 def test_stackgan_trains_resumes_bit_exactly_and_keeps_its_encoder(tmp_path):
     train(stackgan_config(4), tmp_path / "straight", progress=False)

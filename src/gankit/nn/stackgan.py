@@ -8,7 +8,8 @@
   (:class:`UpsamplingGenerator`: nearest upsampling + 3x3 convolutions).
 * :class:`MatchingDiscriminator`: D(x, e): the DCGAN body's last feature map (4x4) joined with a
   compressed e copied to every position, a 3x3 convolution over both, then the logit over the 4x4
-  map, as StackGAN's ``D_GET_LOGITS`` joins image and text. Stage II's D is the same at its size.
+  map, as StackGAN's ``D_GET_LOGITS`` joins image and text, or Miyato & Koyama's projection of
+  the text onto the summed features. Stage II's D is the same at its size.
   ``batchnorm=False`` leaves BatchNorm out, for a D normalised spectrally instead (SNGAN).
 * :class:`RefinerGenerator`: stage II. Stage I's image is encoded down to a quarter of its size,
   joined with its own conditioning augmentation of the text, passed through residual blocks and
@@ -96,23 +97,41 @@ class TextGenerator(nn.Module):
         return self.body(torch.cat([z, c], 1))
 
 
+TEXT_JOINS = ("joint", "projection")
+
+
 class MatchingDiscriminator(nn.Module):
-    """(images, embedding) -> logits (N,): is this a real image of this caption?"""
+    """(images, embedding) -> logits (N,): is this a real image of this caption?
+
+    ``text_join``: "joint" (StackGAN's: the compressed text copied to every position of the 4x4
+    feature map, a 3x3 convolution over both, then the logit) or "projection" (Miyato & Koyama
+    2018: an unconditional logit plus the inner product of the spatially summed features with a
+    linear map of the text, so the caption's whole conditional signal is one matching score)."""
 
     def __init__(self, channels: int, resolution: int, embed_dim: int, base: int = 64, text_dim: int = 128,
-                 slope: float = 0.2, batchnorm: bool = True):
+                 slope: float = 0.2, batchnorm: bool = True, text_join: str = "joint"):
         super().__init__()
+        if text_join not in TEXT_JOINS:
+            raise ValueError(f"text_join must be one of {', '.join(TEXT_JOINS)}, got {text_join!r}")
         self.features, width = discriminator_body(channels, resolution, base, batchnorm=batchnorm)
         self.start, _ = layout(resolution)
-        self.text = nn.Sequential(nn.Linear(embed_dim, text_dim), nn.LeakyReLU(slope, True))
-        self.joint = nn.Sequential(nn.Conv2d(width + text_dim, width, 3, 1, 1, bias=not batchnorm),
-                                   nn.BatchNorm2d(width) if batchnorm else nn.Identity(),
-                                   nn.LeakyReLU(slope, True), nn.Conv2d(width, 1, self.start, 1, 0))
+        self.projection = text_join == "projection"
+        if self.projection:
+            self.text = nn.Linear(embed_dim, width, bias=False)
+            self.joint = nn.Conv2d(width, 1, self.start, 1, 0)  # the unconditional logit
+        else:
+            self.text = nn.Sequential(nn.Linear(embed_dim, text_dim), nn.LeakyReLU(slope, True))
+            self.joint = nn.Sequential(nn.Conv2d(width + text_dim, width, 3, 1, 1, bias=not batchnorm),
+                                       nn.BatchNorm2d(width) if batchnorm else nn.Identity(),
+                                       nn.LeakyReLU(slope, True), nn.Conv2d(width, 1, self.start, 1, 0))
         init_weights(self)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         h = self.features(x)
-        t = self.text(embedding.to(h.dtype))[:, :, None, None].expand(-1, -1, self.start, self.start)
+        t = self.text(embedding.to(h.dtype))
+        if self.projection:
+            return self.joint(h).flatten() + (t * h.sum((2, 3))).sum(1)
+        t = t[:, :, None, None].expand(-1, -1, self.start, self.start)
         return self.joint(torch.cat([h, t], 1)).flatten()
 
 
