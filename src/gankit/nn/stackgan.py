@@ -118,7 +118,8 @@ class MatchingDiscriminator(nn.Module):
         self.projection = text_join == "projection"
         if self.projection:
             self.text = nn.Linear(embed_dim, width, bias=False)
-            self.joint = nn.Conv2d(width, 1, self.start, 1, 0)  # the unconditional logit
+            # The unconditional logit; named like the joint head so that both keep one checkpoint key.
+            self.joint = nn.Conv2d(width, 1, self.start, 1, 0)
         else:
             self.text = nn.Sequential(nn.Linear(embed_dim, text_dim), nn.LeakyReLU(slope, True))
             self.joint = nn.Sequential(nn.Conv2d(width + text_dim, width, 3, 1, 1, bias=not batchnorm),
