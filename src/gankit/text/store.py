@@ -70,17 +70,11 @@ def new_encoder(name: str, dim: int) -> CaptionEncoder:
     return CaptionEncoder(dataset_captions.vocabulary(name), dim)
 
 
-def fitted_encoder(name: str, language: str, dim: int = 128, steps: int = 600, seed: int = 0,
-                   verbose: bool = True) -> tuple[CaptionEncoder, dict]:
-    """The encoder trained on ``name``'s training images and captions in ``language``, from the
-    cache or trained now (a few CPU minutes), and its retrieval accuracy on 2,000 test images (R@1 among 100)."""
-    encoder, _, report = fitted_pair(name, language, dim, steps, seed, verbose, need_image=False)
-    return encoder, report
-
-
 def fitted_pair(name: str, language: str, dim: int = 128, steps: int = 600, seed: int = 0,
                 verbose: bool = True, need_image: bool = True) -> tuple[CaptionEncoder, ImageEncoder | None, dict]:
-    """The caption encoder and the image encoder trained with it (see :func:`fitted_encoder`).
+    """The caption encoder trained on ``name``'s training images and captions in ``language`` and
+    the image encoder trained with it, from the cache or trained now (a few CPU minutes), and the
+    report with its retrieval accuracy on 2,000 test images (R@1 among 100).
 
     Cache files written before the image encoder was kept serve the caption encoder alone
     (``need_image=False``; the image encoder is then None) rather than training it again."""
