@@ -179,6 +179,21 @@ def test_a_projection_discriminator_adds_the_texts_inner_product_with_the_summed
         train(stackgan_config(1, d_text="concat"), tmp_path / "bad", progress=False)
 
 
+def test_a_run_saved_before_d_text_existed_loads_and_resumes_with_the_joint_discriminator(tmp_path):
+    import yaml
+
+    train(stackgan_config(2, d_text="joint"), tmp_path / "old", progress=False)
+    path = tmp_path / "old" / "config.yaml"
+    saved = yaml.safe_load(path.read_text())
+    del saved["options"]["d_text"]  # as such a run's config was written
+    path.write_text(yaml.safe_dump(saved, allow_unicode=True))
+    assert not gankit.load(tmp_path / "old").recipe.nets["D"].projection  # its joint D's weights load
+    assert main(["train", "--out", str(tmp_path / "old"), "--steps", "3", "--resume", "--no-progress"]) == 0
+    assert yaml.safe_load(path.read_text())["options"]["d_text"] == "joint"
+    train(stackgan_config(1), tmp_path / "new", progress=False)  # a new run takes the projection D
+    assert gankit.load(tmp_path / "new").recipe.nets["D"].projection
+
+
 def test_the_text_matching_loss_scores_g_with_the_frozen_image_encoder_of_its_caption_encoder(tmp_path):
     from gankit.text.contrastive import contrastive_loss
     from gankit.text.store import fitted_pair

@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit.config import RunConfig, read_run_config
+from gankit.config import RunConfig
 from gankit.data.catalog import DatasetInfo, info_for
 from gankit.models.examples import examples_of
 from gankit.noise import Noise
 from gankit.models.inputs import slice_inputs
 from gankit.models.recipe import MAIN_STREAM
-from gankit.models.registry import build_recipe
+from gankit.models.registry import build_recipe, read_saved_config
 from gankit.train import checkpoint as ckpt
 from gankit.data.pixels import to_uint8
 
@@ -45,7 +45,7 @@ class Run:
         if checkpoint is None and run_dir.parent.name == "checkpoints" and not (run_dir / "config.yaml").exists():
             run_dir, checkpoint = run_dir.parent.parent, run_dir
         self.run_dir = run_dir
-        self.config, raw = read_run_config(self.run_dir)
+        self.config, raw = read_saved_config(self.run_dir)
         self.data = stream_infos(self.config, raw["resolved"])
         main = next(iter(self.data.values()))
         self.data_shape = main.shape

@@ -6,8 +6,7 @@ import textwrap
 from pathlib import Path
 
 from gankit.commands.arguments import add_common_data
-from gankit.config import (ConfigError, RunConfig, apply_overrides, load_preset, parse_set_arguments,
-                           read_run_config)
+from gankit.config import ConfigError, RunConfig, apply_overrides, load_preset, parse_set_arguments
 
 EPILOG_TRAIN = textwrap.dedent("""\
     examples:
@@ -55,13 +54,13 @@ def add_parsers(subparsers) -> None:
 def train_config(args) -> tuple[RunConfig, Path]:
     """The run's configuration: recipe defaults < preset < run's saved config (--resume) < options < --set."""
     from gankit.models import recipe_class
-    from gankit.models.registry import recipe_options
+    from gankit.models.registry import read_saved_config, recipe_options
     from gankit.train.checkpoint import latest_checkpoint
 
     preset = load_preset(args.preset) if args.preset else {}
     model = args.model or preset.get("model")
     if args.resume and args.out and (Path(args.out) / "config.yaml").exists():
-        cfg, _ = read_run_config(args.out)
+        cfg, _ = read_saved_config(args.out)
         if args.model and args.model != cfg.model:
             raise ConfigError(f"{args.out} trains {cfg.model!r}, not {args.model!r}")
     else:

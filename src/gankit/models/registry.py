@@ -7,9 +7,10 @@ package (a benchmark, a user's file, a test) registers by being imported.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from gankit.config import ConfigError, RunConfig, apply_overrides, closest
+from gankit.config import ConfigError, RunConfig, apply_overrides, closest, read_run_config
 
 if TYPE_CHECKING:
     from gankit.data.catalog import DatasetInfo
@@ -47,6 +48,21 @@ def recipe_options(cfg: RunConfig) -> Any:
     options = recipe_class(cfg.model).Options()
     apply_overrides(cfg, {f"model.{k}": v for k, v in cfg.options.items()}, options)
     return options
+
+
+def read_saved_config(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any]]:
+    """A run directory's saved configuration (``read_run_config``), as the run was trained.
+
+    A saved config lists every ``model.*`` option its recipe had when the run was written, so an
+    option it lacks was added later. Where such an option's default is not what the code did before
+    it existed, the recipe's ``Options.BEFORE_ADDED`` names the old behaviour, and the run gets that:
+    a changed default never changes (or breaks the checkpoint of) an earlier run.
+    """
+    cfg, raw = read_run_config(run_dir)
+    before_added = getattr(recipe_class(cfg.model).Options, "BEFORE_ADDED", {})
+    for name, value in before_added.items():
+        cfg.options.setdefault(name, value)
+    return cfg, raw
 
 
 def build_recipe(cfg: RunConfig, data: Mapping[str, "DatasetInfo"]) -> Any:

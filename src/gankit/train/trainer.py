@@ -26,14 +26,14 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from gankit.config import ConfigError, RunConfig, read_run_config
+from gankit.config import ConfigError, RunConfig
 from gankit.data import TOY_DISTRIBUTIONS, DeviceDataset, load_dataset
 from gankit.models import Progress, Step
 from gankit.models.examples import examples_of
 from gankit.models.recipe import OptimizerSpec, StageChange
 from gankit.noise import Noise
 from gankit.models.schedules import linear_decay
-from gankit.models.registry import build_recipe, recipe_class, recipe_options
+from gankit.models.registry import build_recipe, read_saved_config, recipe_class, recipe_options
 from gankit.nn.fuse import fuse_upsample_conv
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed
@@ -179,7 +179,7 @@ class Trainer:
     def check_resume_options(self, cfg: RunConfig) -> None:
         if not (self.run_dir / "config.yaml").exists():
             return
-        saved, _ = read_run_config(self.run_dir)
+        saved, _ = read_saved_config(self.run_dir)
         if changes := changed_options(saved, cfg):
             raise ConfigError(f"--resume would change {', '.join(changes)} of the run in {self.run_dir}; "
                               "resume with the saved options, or pass --force to continue with the new ones")
