@@ -191,7 +191,7 @@ class Averaged(Tiny):
         if phase == "G":
             with torch.no_grad():
                 w = self.nets["G"].mapping(step.randn(64, self.latent_dim))
-                self.w_avg.lerp_(w.mean(0), 0.5)
+                self.w_avg.lerp_(w.float().mean(0), 0.5)  # w is bf16 under autocast on CPUs with AVX512-BF16
         return super().loss(phase, step)
 
 
