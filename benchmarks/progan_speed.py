@@ -101,9 +101,14 @@ def peer_step(peer: Path, channels: int, size: int, stage: int, batch: int):
     return step
 
 
-def rate(step, iters: int) -> float:
+def rate(step, iters: int, seconds: float = 0.0) -> float:
+    """Images per second over at least ``iters`` steps and at least ``seconds`` (a 4x4 step takes
+    milliseconds: a fixed few steps would time mostly the switch from the other implementation)."""
     start = time.perf_counter()
-    images = sum(step() for _ in range(iters))
+    images, done = 0, 0
+    while done < iters or time.perf_counter() - start < seconds:
+        images += step()
+        done += 1
     return images / (time.perf_counter() - start)
 
 
@@ -112,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer", type=Path, required=True, help="a checkout of facebookresearch/pytorch_GAN_zoo")
     parser.add_argument("--size", type=int, default=32, help="final resolution (32: fashion-mnist, 64: emoji)")
     parser.add_argument("--data", default=None, help="gankit dataset (default fashion-mnist at 32, emoji at 64)")
-    parser.add_argument("--iters", type=int, default=5, help="steps per timed repeat")
+    parser.add_argument("--iters", type=int, default=5, help="steps per timed repeat, at least")
+    parser.add_argument("--seconds", type=float, default=2.0, help="seconds per timed repeat, at least")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--run-dir", type=Path, default=Path("/tmp/gankit-progan-speed"))
@@ -130,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         theirs = peer_step(args.peer, channels, args.size, stage, batch)
         ours(), theirs()  # warm-up
         row = {"resolution": resolution, "width": widths[stage], "batch": batch,
-               **side_by_side(ours, theirs, args.repeats, lambda step: rate(step, args.iters))}
+               **side_by_side(ours, theirs, args.repeats, lambda step: rate(step, args.iters, args.seconds))}
         row["speedup"] = row["gankit"] / row["peer"]
         rows.append(row)
         (a0, a1), (b0, b1) = row["gankit_range"], row["peer_range"]

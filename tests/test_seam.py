@@ -413,9 +413,13 @@ def test_d_lower_resolution_is_the_average_of_the_stored_pixels():
     low.set_resolution(4)
     x8, x4 = full.next()["x"], low.next()["x"]
     torch.testing.assert_close(x4, F.avg_pool2d(x8, 2))
+    # Served from the dataset pooled once: bit for bit what pooling each batch gives.
+    assert torch.equal(x4, F.interpolate(x8, size=(4, 4), mode="area"))
     assert low.shape == (1, 4, 4)
     with pytest.raises(Exception, match="stored at 8x8"):
         low.set_resolution(16)
+    low.set_resolution(None)
+    assert torch.equal(low.next()["x"], full.next()["x"])
 
 
 # --- (e) (f) (g) -----------------------------------------------------------------------------------

@@ -26,7 +26,9 @@ class DeviceDataset:
 
     The batch size and the resolution may change between batches (Progressive GAN): the position
     in the epoch is kept in examples, so nothing is repeated or skipped. A lower resolution
-    serves the stored images average-pooled to that size.
+    serves the stored images average-pooled to that size; at half the stored size or less the
+    whole dataset is pooled once when the resolution is set (as float32 it then takes no more
+    memory than the stored uint8 images), so a batch is an index, not a resize.
 
     Images too large for memory stay on disk (``ImageSet.x`` a
     :class:`~gankit.data.mapped.MappedImages`): each batch is read by index and moved to the device.
@@ -66,6 +68,7 @@ class DeviceDataset:
             self.fields[key] = self._resident(values)
         self.native_size = data.x.shape[-1] if self.is_image else None
         self.resolution = self.native_size
+        self._pooled: dict[str, torch.Tensor] = {}  # image fields pooled to ``resolution``, when cached
         self.batch_size = batch_size
         self._gen = torch.Generator(device="cpu")
         self._gen.manual_seed(self.seed)
@@ -103,13 +106,23 @@ class DeviceDataset:
     def set_resolution(self, size: int | None) -> None:
         """Serve images at ``size`` x ``size`` (average-pooled); None restores the stored size."""
         if size is None:
-            self.resolution = self.native_size
+            self.resolution, self._pooled = self.native_size, {}
             return
         if not self.is_image or not 1 <= int(size) <= self.native_size:
             raise DataError(f"{self.name}: resolution {size} is not possible: "
                             + (f"the images are stored at {self.native_size}x{self.native_size}"
                                if self.is_image else "toy points have no resolution"))
+        if int(size) == self.resolution:
+            return
         self.resolution = int(size)
+        # A small stage would spend most of its time converting and pooling full-size batches.
+        self._pooled = {} if 2 * self.resolution > self.native_size else {
+            key: self._pool_all(values) for key, values in self.fields.items()
+            if values.dtype == torch.uint8 and values.ndim == 4}
+
+    def _pool_all(self, images: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+        # Per image the same operations as a batch's, so the values served do not change.
+        return torch.cat([self._as_float_images(images[i:i + chunk]) for i in range(0, len(images), chunk)])
 
     # --- batches ----------------------------------------------------------------------------
     def _new_permutation(self) -> None:
@@ -127,7 +140,7 @@ class DeviceDataset:
         start = self._offset + self.rank * self.batch_size
         self._offset += self.global_batch
         idx = self._perm_device[start:start + self.batch_size]
-        batch = {key: values[idx] for key, values in self.fields.items()}
+        batch = {key: self._pooled.get(key, values)[idx] for key, values in self.fields.items()}
         if self.mapped:
             rows = self._perm[start:start + self.batch_size].numpy()
             batch["x"] = torch.from_numpy(self._mapped_x.take(rows)).to(self.device, non_blocking=True)
