@@ -112,6 +112,15 @@ def rate(step, iters: int, seconds: float = 0.0) -> float:
     return images / (time.perf_counter() - start)
 
 
+def counted_flops(step) -> float:
+    """Floating-point operations of one step as the torch profiler counts them (the convolutions and
+    matrix products it dispatches): where two implementations do the same arithmetic, their speed
+    ratio can only come from the rest of the step."""
+    with torch.profiler.profile(with_flops=True) as prof:
+        step()
+    return float(sum(event.flops for event in prof.key_averages()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--peer", type=Path, required=True, help="a checkout of facebookresearch/pytorch_GAN_zoo")
@@ -127,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     channels = 1 if data in ("fashion-mnist", "mnist", "mnist-5k") else 3
     header = run_header("progan_speed.py", argv or sys.argv[1:])
     rows = []
-    print("| resolution | feature maps at it | batch | gankit img/s (min-max) | pytorch_GAN_zoo img/s (min-max) | speedup |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| resolution | feature maps at it | batch | gankit img/s (min-max) | pytorch_GAN_zoo img/s (min-max) | speedup "
+          "| peer/gankit counted FLOPs |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     widths = feature_widths(args.size, ProGANOptions.width_base, ProGANOptions.max_width)
     for stage, resolution in enumerate(resolutions(args.size)):
         ours, batch = gankit_step(args.size, data, stage, args.run_dir / f"r{resolution}")
@@ -138,10 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         row = {"resolution": resolution, "width": widths[stage], "batch": batch,
                **side_by_side(ours, theirs, args.repeats, lambda step: rate(step, args.iters, args.seconds))}
         row["speedup"] = row["gankit"] / row["peer"]
+        row["gankit_flops"], row["peer_flops"] = counted_flops(ours), counted_flops(theirs)
+        row["flop_ratio"] = row["peer_flops"] / row["gankit_flops"]
         rows.append(row)
         (a0, a1), (b0, b1) = row["gankit_range"], row["peer_range"]
         print(f"| {resolution} | {widths[stage]} | {batch} | {row['gankit']:.1f} ({a0:.1f}-{a1:.1f}) | "
-              f"{row['peer']:.1f} ({b0:.1f}-{b1:.1f}) | {row['speedup']:.2f}x |", flush=True)
+              f"{row['peer']:.1f} ({b0:.1f}-{b1:.1f}) | {row['speedup']:.2f}x | {row['flop_ratio']:.2f} |", flush=True)
     finish(header, args.json, {"rows": rows})
     return 0
 
