@@ -26,9 +26,10 @@ class DeviceDataset:
 
     The batch size and the resolution may change between batches (Progressive GAN): the position
     in the epoch is kept in examples, so nothing is repeated or skipped. A lower resolution
-    serves the stored images average-pooled to that size; at half the stored size or less the
-    whole dataset is pooled once when the resolution is set (as float32 it then takes no more
-    memory than the stored uint8 images), so a batch is an index, not a resize.
+    serves the stored images average-pooled to that size; for data held in memory, at half the
+    stored size or less the whole dataset is pooled once when the resolution is set (as float32
+    it then takes no more memory than the stored uint8 images), so a batch is an index, not a
+    resize. Images on disk are pooled batch by batch.
 
     Images too large for memory stay on disk (``ImageSet.x`` a
     :class:`~gankit.data.mapped.MappedImages`): each batch is read by index and moved to the device.
