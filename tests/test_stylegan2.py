@@ -185,6 +185,21 @@ def test_the_mixing_figure_names_its_rows_and_refuses_unknown_ranges(tiny_run, t
     assert run.recipe.style_ranges() == {"coarse": (0, 3), "fine": (3, 6)}
 
 
+def test_the_mixing_benchmark_scores_every_group_boundary_of_a_trained_run(tiny_run, tmp_path, capsys):
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from stylegan2_mixing import main as mixing
+
+    assert mixing([str(tiny_run), "--pairs", "6", "--json", str(tmp_path / "mixing.json")]) == 0
+    rows = json.loads((tmp_path / "mixing.json").read_text())["rows"]
+    assert [(row["from_a"], row["from_b"], row["cutoff"]) for row in rows] == [("coarse", "fine", 3)]
+    assert 0 <= rows[0]["pairs_low_closer_to_a"] <= 6 and rows[0]["low_a"] >= 0
+    assert "| coarse | fine |" in capsys.readouterr().out
+
+
 def test_coarse_styles_set_the_low_frequencies_and_fine_styles_the_high_ones():
     """Over 100 pairs, at initialisation (the architecture's own bias, before any training): images
     with A's coarse styles and B's others are closer to A in their blurred (low-pass) content, and
