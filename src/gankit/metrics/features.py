@@ -5,8 +5,8 @@ Two feature sets:
 - ``dataset``: the compact classifier gankit trained on the dataset (``metrics/weights``).  Fast and
   sensitive within one dataset, but its numbers compare with nothing published.
 - ``inception``: the FID Inception network, in one of the conventions of :mod:`.fid_conventions`.
-  Its numbers compare with papers of the same convention; it costs about 0.3 s per image on 2 CPU
-  cores, which is why the real side is cached and its size (``real_n``) is a choice.
+  Its numbers compare with papers of the same convention; it costs 0.075-0.3 s per image on 2 CPU
+  cores (depending on the CPU), which is why the real side is cached and its size (``real_n``) is a choice.
 """
 from __future__ import annotations
 
