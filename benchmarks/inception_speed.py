@@ -13,6 +13,7 @@ difference between the two layouts.
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import time
 from pathlib import Path
@@ -48,7 +49,6 @@ def main(argv: list[str] | None = None) -> int:
 
             args.weights = fetch_inception(print)
         plain = load_inception(args.weights)
-    import copy
 
     channels_last = copy.deepcopy(plain).to(memory_format=torch.channels_last)
     images = np.random.default_rng(0).integers(0, 256, size=(args.images, 3, 64, 64), dtype=np.uint8)

@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python benchmarks/stylegan2_mixing.py RUN [--pairs 100] [--blur 4] [--json FILE]
 
-For ``--pairs`` pairs of latents (A, B) drawn with seed 0, each split of the per-layer latents into
+For ``--pairs`` pairs of latents (A drawn with seed 0, B with seed 1), each split of the per-layer latents into
 "A below the cutoff, B from it on" (one row per group boundary of ``gankit mix``: after the coarse
 styles, after the coarse and middle ones) gives a mixed image M. Its low-pass part (average pooling
 by ``--blur``, upsampled back) and high-pass part (M minus its low-pass part) are compared with
