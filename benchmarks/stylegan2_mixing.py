@@ -21,6 +21,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import finish, run_header  # noqa: E402
 
 
+def frequency_distances(mixed, a, b, blur: int) -> dict:
+    """Per-image mean squared differences of ``mixed`` to ``a`` and to ``b``, in their low-pass part
+    (average pooling by ``blur``, upsampled back bilinearly) and high-pass part (the image minus its
+    low-pass part): {"low_a", "low_b", "high_a", "high_b"}, each of shape (N,)."""
+    import torch.nn.functional as F
+
+    def low(x):
+        return F.interpolate(F.avg_pool2d(x, blur), scale_factor=blur, mode="bilinear")
+
+    def high(x):
+        return x - low(x)
+
+    return {f"{part.__name__}_{side}": (part(mixed) - part(ref)).square().flatten(1).mean(1)
+            for part in (low, high) for side, ref in (("a", a), ("b", b))}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=Path, help="a stylegan2 run (its EMA generator is used where it kept one)")
@@ -30,7 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import torch
-    import torch.nn.functional as F
 
     import gankit
 
@@ -42,15 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     ranges = recipe.style_ranges()
     groups = list(ranges)
 
-    def low(x):
-        return F.interpolate(F.avg_pool2d(x, args.blur), scale_factor=args.blur, mode="bilinear")
-
-    def distance(part, x, y):
-        return (part(x) - part(y)).square().flatten(1).mean(1)
-
-    def high(x):
-        return x - low(x)
-
     with torch.no_grad():
         wa = recipe.styles(run.inputs(args.pairs, 0))
         wb = recipe.styles(run.inputs(args.pairs, 1))
@@ -60,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             cutoff = ranges[name][1]
             mixed = wb.clone()
             mixed[:, :cutoff] = wa[:, :cutoff]
-            m = recipe.synthesize_styles(mixed)
-            d = {f"{part.__name__}_{side}": distance(part, m, ref) for part in (low, high) for side, ref in
-                 (("a", a), ("b", b))}
+            d = frequency_distances(recipe.synthesize_styles(mixed), a, b, args.blur)
             rows.append({"from_a": "+".join(groups[:k + 1]), "from_b": "+".join(groups[k + 1:]), "cutoff": cutoff,
                          **{key: value.mean().item() for key, value in d.items()},
                          "pairs_low_closer_to_a": int((d["low_a"] < d["low_b"]).sum()),

@@ -76,3 +76,19 @@ def test_repeated_images_go_through_the_network_once(tmp_path):
     assert sum(seen) == 2  # two distinct images
     alone = model.features(np.stack([a, b]))
     np.testing.assert_allclose(feats, alone[[1, 0, 1, 1]], rtol=1e-5, atol=1e-6)
+
+
+def test_channels_last_features_equal_the_plain_networks(tmp_path):
+    """gankit runs the network in channels-last memory for speed; the features must be those of the
+    plain (NCHW) network on the same inputs. (The TorchScript comparison checks this too, but only
+    where PyPI can be reached.)"""
+    from gankit.metrics.fid_conventions import inception_input
+
+    torch.manual_seed(0)
+    path = tmp_path / "w.pth"
+    torch.save(FIDInceptionV3().state_dict(), path)
+    images = np.random.default_rng(0).integers(0, 256, size=(2, 3, 16, 16), dtype=np.uint8)
+    ours = InceptionFeatures(path, batch_size=2).features(images)
+    with torch.no_grad():
+        plain = load_inception(path)(inception_input(images, "tf")).double().numpy()
+    np.testing.assert_allclose(ours, plain, rtol=1e-4, atol=1e-5 * np.abs(plain).max())
