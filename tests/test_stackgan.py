@@ -100,7 +100,7 @@ def test_conditioning_augmentation_reparameterises_and_its_kl_matches_the_closed
     assert torch.equal(c, mu)
 
 
-def test_the_discriminator_sees_each_image_with_its_caption_and_with_the_next_images(tmp_path):
+def test_the_discriminator_sees_each_image_with_its_caption_and_with_a_wrong_one(tmp_path):
     cfg = stackgan_config(1)
     train(cfg, tmp_path / "run", progress=False)
     recipe = gankit.load(tmp_path / "run").recipe
@@ -114,8 +114,24 @@ def test_the_discriminator_sees_each_image_with_its_caption_and_with_the_next_im
     recipe.loss("D", Step({"real": batch}, Progress(), Noise.seeded(0), reader=None))
     (real, text), _, (wrong_image, wrong_text) = seen
     assert torch.equal(wrong_image, real)
-    assert torch.equal(wrong_text, text.roll(1, 0))
+    assert torch.equal(wrong_text, recipe.mismatched(text))
     assert not any(torch.equal(wrong_text[i], text[i]) for i in range(8))  # never an image's own caption
+
+
+def test_a_hard_mismatch_is_the_most_similar_other_caption_below_the_ceiling(tmp_path):
+    train(stackgan_config(1, hard_mismatch=0.9), tmp_path / "run", progress=False)
+    recipe = gankit.load(tmp_path / "run").recipe
+    # Unit rows: 0 and 1 are paraphrases (cosine 0.995), 2 is one attribute away from 0 (0.8), 3 nearest 2.
+    text = torch.tensor([[1.0, 0.0, 0.0], [0.995, 0.0999, 0.0], [0.8, 0.6, 0.0], [0.0, 0.6, 0.8]])
+    wrong = recipe.mismatched(text)
+    assert torch.equal(wrong[0], text[2]) and torch.equal(wrong[1], text[2])  # never a paraphrase
+    assert torch.equal(wrong[2], text[1]) and torch.equal(wrong[3], text[2])
+    same = torch.ones(4, 3) / 3 ** 0.5  # one caption four times: nothing below the ceiling, the roll's
+    assert torch.equal(recipe.mismatched(same), same.roll(1, 0))
+    recipe.options.hard_mismatch = 0.0
+    assert torch.equal(recipe.mismatched(text), text.roll(1, 0))
+    with pytest.raises(Exception, match="model.hard_mismatch is a cosine"):
+        train(stackgan_config(1, hard_mismatch=1.5), tmp_path / "bad", progress=False)
 
 
 def test_the_matching_aware_penalty_of_a_bilinear_critic_matches_its_closed_form():
@@ -141,12 +157,52 @@ def test_stackgans_own_upsampling_generator_draws_stage_one_without_transposed_c
     images = body(torch.randn(5, 12))
     assert images.shape == (5, 3, 32, 32) and images.abs().max() <= 1
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in body.modules())
-    train(stackgan_config(2, upsampling="nearest"), tmp_path / "run", progress=False)
+    train(stackgan_config(2, upsampling="nearest", g_text="input"), tmp_path / "run", progress=False)
     run = gankit.load(tmp_path / "run")
     assert isinstance(run.recipe.nets["G"].stage1.body, UpsamplingGenerator)
     assert run.sample(2, seed=0).shape == (2, 3, 32, 32)
     with pytest.raises(Exception, match="model.upsampling must be one of transposed, nearest"):
-        train(stackgan_config(1, upsampling="bilinear"), tmp_path / "bad", progress=False)
+        train(stackgan_config(1, upsampling="bilinear", g_text="input"), tmp_path / "bad", progress=False)
+
+
+def test_a_text_affine_is_plain_batchnorm_at_initialisation_and_the_texts_scale_and_shift_after():
+    from gankit.nn.stackgan import TextAffine
+
+    torch.manual_seed(0)
+    affine = TextAffine(6, 4)
+    h, c = torch.randn(5, 6, 3, 3), torch.randn(5, 4)
+    plain = torch.nn.functional.batch_norm(h, None, None, training=True)
+    assert torch.allclose(affine(h, c), plain, atol=1e-6)
+    for mlp in (affine.scale, affine.shift):
+        torch.nn.init.normal_(mlp[-1].weight)
+    scale, shift = affine.scale(c)[:, :, None, None], affine.shift(c)[:, :, None, None]
+    assert torch.allclose(affine(h, c), plain * scale + shift, atol=1e-5)
+    assert not torch.allclose(affine(h, c), affine(h, c.roll(1, 0)))  # another caption, other features
+
+
+def test_stackgan_with_the_fused_generator_trains_resumes_bit_exactly_and_reacts_to_the_text(tmp_path):
+    from gankit.nn.stackgan import FusionGenerator
+
+    train(stackgan_config(4, g_text="affine"), tmp_path / "straight", progress=False)
+    train(stackgan_config(2, g_text="affine"), tmp_path / "resumed", progress=False)
+    train(stackgan_config(4, g_text="affine"), tmp_path / "resumed", resume=True, progress=False)
+    assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
+    G = gankit.load(tmp_path / "straight").recipe.nets["G"].stage1
+    assert isinstance(G.body, FusionGenerator)
+    z, c = torch.randn(4, 8), torch.randn(4, 8)
+    images = G.body.eval()(z, c)
+    assert images.shape == (4, 3, 32, 32)
+
+    def fused(c_input, c_layers):
+        h = torch.cat([z, c_input], 1)[:, :, None, None]
+        for conv, affine in zip(G.body.convs, G.body.affines):
+            h = torch.relu(affine(conv(h), c_layers))
+        return G.body.out(h)
+
+    assert torch.allclose(fused(c, c), images, atol=1e-6)
+    assert not torch.allclose(fused(c, c.roll(1, 0)), images)  # the layers' affines alone carry the caption
+    with pytest.raises(Exception, match="model.g_text=affine .* needs model.upsampling=transposed"):
+        train(stackgan_config(1, g_text="affine", upsampling="nearest"), tmp_path / "bad", progress=False)
 
 
 def test_a_spectral_discriminator_has_no_batchnorm_and_resumes_with_its_power_iteration_state(tmp_path):
@@ -179,19 +235,27 @@ def test_a_projection_discriminator_adds_the_texts_inner_product_with_the_summed
         train(stackgan_config(1, d_text="concat"), tmp_path / "bad", progress=False)
 
 
-def test_a_run_saved_before_d_text_existed_loads_and_resumes_with_the_joint_discriminator(tmp_path):
+def test_a_run_saved_before_the_newer_options_loads_and_resumes_with_what_it_trained(tmp_path):
     import yaml
 
-    train(stackgan_config(2, d_text="joint"), tmp_path / "old", progress=False)
+    from gankit.nn.stackgan import FusionGenerator
+
+    train(stackgan_config(2, d_text="joint", g_text="input", hard_mismatch=0.0), tmp_path / "old", progress=False)
     path = tmp_path / "old" / "config.yaml"
     saved = yaml.safe_load(path.read_text())
-    del saved["options"]["d_text"]  # as such a run's config was written
+    for name in ("d_text", "g_text", "hard_mismatch"):
+        del saved["options"][name]  # as such a run's config was written
     path.write_text(yaml.safe_dump(saved, allow_unicode=True))
-    assert not gankit.load(tmp_path / "old").recipe.nets["D"].projection  # its joint D's weights load
+    recipe = gankit.load(tmp_path / "old").recipe  # its joint D's and input-only G's weights load
+    assert not recipe.nets["D"].projection and not recipe.nets["G"].stage1.fused
+    assert recipe.options.hard_mismatch == 0.0
     assert main(["train", "--out", str(tmp_path / "old"), "--steps", "3", "--resume", "--no-progress"]) == 0
-    assert yaml.safe_load(path.read_text())["options"]["d_text"] == "joint"
-    train(stackgan_config(1), tmp_path / "new", progress=False)  # a new run takes the projection D
-    assert gankit.load(tmp_path / "new").recipe.nets["D"].projection
+    options = yaml.safe_load(path.read_text())["options"]
+    assert (options["d_text"], options["g_text"], options["hard_mismatch"]) == ("joint", "input", 0.0)
+    train(stackgan_config(1), tmp_path / "new", progress=False)  # a new run takes today's defaults
+    recipe = gankit.load(tmp_path / "new").recipe
+    assert recipe.nets["D"].projection and isinstance(recipe.nets["G"].stage1.body, FusionGenerator)
+    assert recipe.options.hard_mismatch == 0.9
 
 
 def test_the_text_matching_loss_scores_g_with_the_frozen_image_encoder_of_its_caption_encoder(tmp_path):

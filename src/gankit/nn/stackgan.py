@@ -5,7 +5,8 @@
   captions cover a smooth conditioning manifold rather than isolated points; a KL term keeps the
   Gaussian near N(0, I). Without augmentation (the ablation), ``c = mu(e)``.
 * :class:`TextGenerator`: G(z, eps, e) = a DCGAN generator of ``cat(z, c)``, or StackGAN's own
-  (:class:`UpsamplingGenerator`: nearest upsampling + 3x3 convolutions).
+  (:class:`UpsamplingGenerator`: nearest upsampling + 3x3 convolutions), or one that also fuses c
+  into every layer (:class:`FusionGenerator`, DF-GAN's affine transformations).
 * :class:`MatchingDiscriminator`: D(x, e): the DCGAN body's last feature map (4x4) joined with a
   compressed e copied to every position, a 3x3 convolution over both, then the logit over the 4x4
   map, as StackGAN's ``D_GET_LOGITS`` joins image and text, or Miyato & Koyama's projection of
@@ -73,28 +74,85 @@ class UpsamplingGenerator(nn.Module):
         return self.conv(self.fc(z).view(z.shape[0], *self.first_map))
 
 
+class TextAffine(nn.Module):
+    """DF-GAN's affine transformation (Tao et al. 2022): features normalised by a BatchNorm without
+    scale and shift of its own, then scaled and shifted per channel by two small MLPs of the
+    condition c. The MLPs' last layers start at zero weight (scale 1, shift 0), so at initialisation
+    this is plain BatchNorm and the text's influence grows only as training finds it useful."""
+
+    def __init__(self, width: int, condition_dim: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(width, affine=False)
+        self.scale = nn.Sequential(nn.Linear(condition_dim, width), nn.ReLU(True), nn.Linear(width, width))
+        self.shift = nn.Sequential(nn.Linear(condition_dim, width), nn.ReLU(True), nn.Linear(width, width))
+        init_weights(self)
+        for mlp, start in ((self.scale, 1.0), (self.shift, 0.0)):
+            nn.init.zeros_(mlp[-1].weight)
+            nn.init.constant_(mlp[-1].bias, start)
+
+    def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return self.norm(h) * self.scale(c)[:, :, None, None] + self.shift(c)[:, :, None, None]
+
+
+class FusionGenerator(nn.Module):
+    """(z, c) -> images in [-1, 1]: DCGAN's generator (``cat(z, c)`` to the first 4x4 map, then
+    fractional-strided convolutions) with every BatchNorm replaced by a :class:`TextAffine` of c, so
+    the caption acts on each scale's features rather than only on the input, as in DF-GAN's deep
+    text-image fusion blocks (which also keep the text away from the input; here it is kept there)."""
+
+    def __init__(self, latent_dim: int, condition_dim: int, channels: int, resolution: int, base: int = 64):
+        super().__init__()
+        start, m = layout(resolution)
+        width = base * 2 ** (m - 1)
+        convs = [nn.ConvTranspose2d(latent_dim + condition_dim, width, start, 1, 0, bias=False)]
+        affines = [TextAffine(width, condition_dim)]
+        for _ in range(m - 1):
+            convs.append(nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False))
+            width //= 2
+            affines.append(TextAffine(width, condition_dim))
+        self.convs, self.affines = nn.ModuleList(convs), nn.ModuleList(affines)
+        self.out = nn.Sequential(nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh())
+        init_weights(self.convs)
+        init_weights(self.out)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        h = torch.cat([z, c], 1)[:, :, None, None]
+        for conv, affine in zip(self.convs, self.affines):
+            h = torch.relu(affine(conv(h), c))
+        return self.out(h)
+
+
 UPSAMPLING = ("transposed", "nearest")
+G_TEXT = ("input", "affine")
 
 
 class TextGenerator(nn.Module):
     """(z, eps, embedding) -> images; ``last_kl`` holds the KL term of the latest forward pass.
 
     ``upsampling``: "transposed" (a DCGAN generator: fractional-strided 4x4 convolutions) or
-    "nearest" (:class:`UpsamplingGenerator`, StackGAN's code)."""
+    "nearest" (:class:`UpsamplingGenerator`, StackGAN's code). ``g_text``: "input" (c joins z at the
+    input only, as StackGAN) or "affine" (:class:`FusionGenerator`: c also scales and shifts every
+    layer's features; transposed upsampling)."""
 
     def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, resolution: int,
-                 base: int = 64, augmentation: bool = True, upsampling: str = "transposed"):
+                 base: int = 64, augmentation: bool = True, upsampling: str = "transposed", g_text: str = "input"):
         super().__init__()
         if upsampling not in UPSAMPLING:
             raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}, got {upsampling!r}")
+        if g_text not in G_TEXT:
+            raise ValueError(f"g_text must be one of {', '.join(G_TEXT)}, got {g_text!r}")
         self.augmentation = ConditioningAugmentation(embed_dim, condition_dim, augmentation)
-        body = DCGANGenerator if upsampling == "transposed" else UpsamplingGenerator
-        self.body = body(latent_dim + condition_dim, channels, resolution, base)
+        self.fused = g_text == "affine"
+        if self.fused:
+            self.body = FusionGenerator(latent_dim, condition_dim, channels, resolution, base)
+        else:
+            body = DCGANGenerator if upsampling == "transposed" else UpsamplingGenerator
+            self.body = body(latent_dim + condition_dim, channels, resolution, base)
 
     def forward(self, z: torch.Tensor, eps: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         c, mu, logvar = self.augmentation(embedding.to(z.dtype), eps)
         self.last_kl = kl_to_standard_normal(mu, logvar)
-        return self.body(torch.cat([z, c], 1))
+        return self.body(z, c) if self.fused else self.body(torch.cat([z, c], 1))
 
 
 TEXT_JOINS = ("joint", "projection")
@@ -192,10 +250,10 @@ class StackGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, first_size: int,
                  two_stages: bool, base: int = 32, blocks: int = 2, augmentation: bool = True,
-                 upsampling: str = "transposed"):
+                 upsampling: str = "transposed", g_text: str = "input"):
         super().__init__()
         self.stage1 = TextGenerator(latent_dim, embed_dim, condition_dim, channels, first_size, base, augmentation,
-                                    upsampling)
+                                    upsampling, g_text)
         self.stage2 = (RefinerGenerator(channels, embed_dim, condition_dim, base, blocks, augmentation)
                        if two_stages else None)
         self._register_load_state_dict_pre_hook(self._stage_one_keys)
