@@ -201,7 +201,7 @@ def test_stackgan_with_the_fused_generator_trains_resumes_bit_exactly_and_reacts
 
     assert torch.allclose(fused(c, c), images, atol=1e-6)
     assert not torch.allclose(fused(c, c.roll(1, 0)), images)  # the layers' affines alone carry the caption
-    with pytest.raises(Exception, match="model.g_text=affine .* needs model.upsampling=transposed"):
+    with pytest.raises(Exception, match="model.upsampling=nearest is StackGAN's own generator.*add --set model.g_text=input"):
         train(stackgan_config(1, g_text="affine", upsampling="nearest"), tmp_path / "bad", progress=False)
 
 

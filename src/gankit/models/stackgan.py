@@ -144,7 +144,7 @@ class StackGAN(TrainLossRecipe):
             raise ConfigError(f"model.mismatch is the weight of mismatched pairs among D's fakes, in [0, 1); "
                               f"got {options.mismatch}")
         if not 0.0 <= options.hard_mismatch < 1.0:
-            raise ConfigError(f"model.hard_mismatch is a cosine similarity ceiling in (0, 1), or 0 for the next "
+            raise ConfigError(f"model.hard_mismatch is a cosine similarity ceiling in (0, 1), or 0 for the previous "
                               f"image's caption; got {options.hard_mismatch}")
         channels, size = self.square_images()
         if train.k != 1:
@@ -171,8 +171,9 @@ class StackGAN(TrainLossRecipe):
         check_choice("model.d_text", options.d_text, TEXT_JOINS)
         check_choice("model.g_text", options.g_text, G_TEXT)
         if options.g_text == "affine" and options.upsampling != "transposed":
-            raise ConfigError("model.g_text=affine fuses the text into DCGAN's fractional-strided generator; "
-                              "it needs model.upsampling=transposed")
+            raise ConfigError("model.upsampling=nearest is StackGAN's own generator, which takes the caption at "
+                              "its input only: add --set model.g_text=input (the default, model.g_text=affine, "
+                              "fuses the caption into DCGAN's fractional-strided generator)")
         embed_dim = MINILM_DIM if self.minilm is not None else options.encoder_dim
         # The vocabulary (word ids are the caption input) lives in gankit's encoder, used or not.
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
@@ -304,17 +305,17 @@ class StackGAN(TrainLossRecipe):
         return contrastive_loss(self.image_encoder(images), text.to(images.dtype), torch.tensor(10.0))
 
     def mismatched(self, text: torch.Tensor) -> torch.Tensor:
-        """A wrong caption's embedding for each row of ``text``: the next row's, or with
-        ``model.hard_mismatch`` the most similar row below that cosine (the next row's where none is)."""
+        """A wrong caption's embedding for each row of ``text``: the previous row's, or with
+        ``model.hard_mismatch`` the most similar row below that cosine (the previous row's where none is)."""
         n = len(text)
-        following = torch.arange(n, device=text.device).roll(1)  # as text.roll(1, 0)
+        previous = torch.arange(n, device=text.device).roll(1)  # as text.roll(1, 0)
         if not self.options.hard_mismatch or n < 2:
-            return text[following]
+            return text[previous]
         unit = F.normalize(text.float(), dim=1)
         similarity = (unit @ unit.T).masked_fill(torch.eye(n, dtype=torch.bool, device=text.device), 2.0)
         similarity = similarity.masked_fill(similarity >= self.options.hard_mismatch, -2.0)  # itself, paraphrases
         best, index = similarity.max(1)
-        return text[torch.where(best > -2.0, index, following)]
+        return text[torch.where(best > -2.0, index, previous)]
 
     def seen_by_d(self, x: torch.Tensor, step: Step) -> torch.Tensor:
         """Images as the discriminators see them: with the decaying instance noise."""
