@@ -12,6 +12,7 @@ import gankit
 from gankit.cli import main
 from gankit.data.shapes import load_shapes, shapes_captions
 from gankit.models.recipe import Progress, Step
+from gankit.nn.dcgan import DCGANGenerator
 from gankit.nn.stackgan import ConditioningAugmentation, kl_to_standard_normal
 from gankit.noise import Noise
 from gankit.text.contrastive import retrieval_accuracy, train_caption_encoder
@@ -116,6 +117,29 @@ def test_the_discriminator_sees_each_image_with_its_caption_and_with_a_wrong_one
     assert torch.equal(wrong_image, real)
     assert torch.equal(wrong_text, recipe.mismatched(text))
     assert not any(torch.equal(wrong_text[i], text[i]) for i in range(8))  # never an image's own caption
+
+
+def test_mode_seeking_pairs_the_fakes_captions_and_adds_its_term_to_gs_loss(tmp_path):
+    from gankit.tricks.mode_seeking import mode_seeking_loss
+
+    train(stackgan_config(1, mode_seeking=1.0), tmp_path / "run", progress=False)
+    recipe = gankit.load(tmp_path / "run").recipe
+    seen = []
+    recipe.nets["D"].register_forward_hook(lambda module, args, out: seen.append(args[1].clone()))
+    data = load_shapes("train")
+    captions = torch.from_numpy(np.stack([recipe.encode_text(list(shapes_captions("train", "en")[i]))
+                                          for i in range(8)]))
+    batch = {"x": torch.from_numpy(data.x[:8]).float() / 127.5 - 1, "captions": captions, "caption": captions[:, 0]}
+    step = Step({"real": batch}, Progress(), Noise.seeded(0), reader=None)
+    recipe.loss("D", step)
+    text, fake_text, _ = seen
+    assert torch.equal(fake_text[:4], text[:4]) and torch.equal(fake_text[4:], text[:4])  # pairs (i, i + 4)
+    fakes, _, _, z = step.shared["fake"]
+    expected = mode_seeking_loss(fakes[0].detach(), z)
+    _, stats = recipe.loss("G", step)
+    assert torch.allclose(stats["g_mode_seeking"], expected)
+    with pytest.raises(Exception, match="model.mode_seeking is a loss weight"):
+        train(stackgan_config(1, mode_seeking=-1.0), tmp_path / "bad", progress=False)
 
 
 def test_a_hard_mismatch_is_the_most_similar_other_caption_below_the_ceiling(tmp_path):
@@ -247,7 +271,7 @@ def test_a_run_saved_before_the_newer_options_loads_and_resumes_with_what_it_tra
         del saved["options"][name]  # as such a run's config was written
     path.write_text(yaml.safe_dump(saved, allow_unicode=True))
     recipe = gankit.load(tmp_path / "old").recipe  # its joint D's and input-only G's weights load
-    assert not recipe.nets["D"].projection and not recipe.nets["G"].stage1.fused
+    assert not recipe.nets["D"].projection and isinstance(recipe.nets["G"].stage1.body, DCGANGenerator)
     assert recipe.options.hard_mismatch == 0.0
     assert main(["train", "--out", str(tmp_path / "old"), "--steps", "3", "--resume", "--no-progress"]) == 0
     options = yaml.safe_load(path.read_text())["options"]
@@ -320,6 +344,41 @@ def test_caption_accuracy_scores_the_reader_and_its_chance(tmp_path):
     assert result["caption_accuracy_real"] == 1.0 and result["caption_samples"] == 40
     assert 0.0 <= result["caption_accuracy_novel"] <= 1.0 and 0.0 <= result["caption_accuracy_novel_ko"] <= 1.0
     assert 0.0 <= result["caption_agreement_en_ko"] <= 1.0
+
+
+
+def test_position_spread_is_zero_for_a_collapsed_generator_and_near_one_for_real_drawings():
+    from types import SimpleNamespace
+
+    from gankit.data.shapes import load_shapes, objects_of, render
+    from gankit.metrics.captions import foreground_centre, position_spread, spread
+
+    image = np.zeros((3, 32, 32), np.uint8)
+    image[0, 10:14, 20:24] = 255  # a red 4x4 square: its pixels' mean is at (21.5, 11.5)
+    assert foreground_centre(image).tolist() == [21.5, 11.5]
+    assert np.isnan(foreground_centre(np.zeros_like(image))).all()
+    centres = np.array([[[0, 0], [2, 0], [np.nan, np.nan]], [[5, 5], [5, 5], [5, 5]],
+                        [[1, 1], [np.nan, np.nan], [np.nan, np.nan]]], dtype=float)
+    assert spread(centres) == 0.5  # 1 pixel from the mean in the first caption, 0 in the second; the third left out
+    assert np.isnan(spread(centres[2:]))
+
+    data = load_shapes("test")
+    rows = np.arange(200)
+    tokens = np.arange(len(data.x))[:, None, None].repeat(2, 2)  # one caption per image, its index twice
+    examples = SimpleNamespace(x=data.x, extra={"captions": tokens, "attributes": data.extra["attributes"]})
+
+    def sampler(draw):
+        def sample_array(n, seed=0, truncation=None, caption=None):
+            rng = np.random.default_rng(seed)
+            return np.stack([draw(data.extra["attributes"][int(ids[0])], int(ids[0]), rng) for ids in caption])
+        return SimpleNamespace(sample_array=sample_array)
+
+    collapsed = sampler(lambda row, index, rng: data.x[index])
+    real = sampler(lambda row, index, rng: render(objects_of(row), int(row[7]), rng.random((2, 2)), 32))
+    still = position_spread(collapsed, examples, rows, captions=50)
+    moving = position_spread(real, examples, rows, captions=50)
+    assert still["caption_position_spread"] < 1e-9 and still["caption_position_spread_real"] > 2.0
+    assert 0.8 < moving["caption_position_spread_ratio"] < 1.25
 
 
 # --- stage II --------------------------------------------------------------------------------------

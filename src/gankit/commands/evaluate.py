@@ -33,7 +33,8 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--metrics", default=",".join(DEFAULT_METRICS + MODEL_METRICS),
                    help="comma-separated subset of %(default)s (inapplicable ones are skipped; ssl and codes "
                         "read a run's own networks: sgan's classifier, infogan's categorical code; captions and "
-                        "rprecision judge text-to-image runs: caption accuracy on shapes, R-precision among 100 "
+                        "rprecision judge text-to-image runs: caption accuracy on shapes (and how far the noise "
+                        "moves a caption's objects, beside real images), R-precision among 100 "
                         "captions by a separately trained judge); also cas: "
                         "Classification Accuracy Score of labelled samples (trains two classifiers, minutes)")
     p.add_argument("-n", type=int, default=10_000, help="number of samples (default %(default)s)")

@@ -9,10 +9,17 @@ of the test split are scored: captions of combinations seen in training, and cap
 
 Each figure comes with its **chance** level (the same samples scored against another image's
 caption) and its **ceiling** (the real images read against their own captions: 1.0 on shapes).
+
+Accuracy alone cannot see a conditional mode collapse (every noise drawing the caption the same
+way). On ``shapes`` a caption fixes everything but where its objects are, so
+:func:`position_spread` measures how far the drawings of one caption move with the noise, beside
+the same for real images of those captions' attributes at random places.
 """
 from __future__ import annotations
 
 import numpy as np
+
+SPREAD_CAPTIONS, SPREAD_PER_CAPTION = 100, 8
 
 ATTRIBUTE_COLUMNS = {"count": [0], "colour": [1, 4], "shape": [2, 5], "size": [3, 6], "relation": [7]}
 
@@ -34,7 +41,8 @@ def caption_accuracy(run, n: int = 10_000, seed: int = 0, truncation: float | No
     ceiling ``caption_accuracy_real``. A run trained on English and Korean captions
     (``model.language=both``) is scored on the English ones, then again on the Korean ones of the
     same images with the same noise (keys ending ``_ko``), and ``caption_agreement_en_ko`` is the
-    share of those pairs of samples read as the same attributes.
+    share of those pairs of samples read as the same attributes. ``caption_position_spread*``
+    are :func:`position_spread`'s, on seen combinations.
     """
     from gankit.data.shapes import CAPTIONS_PER_IMAGE, read_shapes
 
@@ -65,11 +73,59 @@ def caption_accuracy(run, n: int = 10_000, seed: int = 0, truncation: float | No
             out.update({f"caption_{name}{suffix}{tag}": value for name, value in score.items()})
     if len(reads) == 2:
         out["caption_agreement_en_ko"] = float((reads[0] == reads[1]).all(1).mean())
+    out.update(position_spread(run, examples, np.flatnonzero(~novel), seed, truncation))
     return out
 
 
-def _read_samples(run, captions: np.ndarray, seed: int, truncation: float | None, read) -> np.ndarray:
+def foreground_centre(image: np.ndarray) -> np.ndarray:
+    """(x, y) in pixels of the mean of the pixels not read as background; NaN for an empty image."""
+    from gankit.data.shapes import classify_pixels
+
+    ys, xs = np.nonzero(classify_pixels(image) >= 0)
+    return np.array([xs.mean(), ys.mean()]) if len(xs) else np.full(2, np.nan)
+
+
+def spread(centres: np.ndarray) -> float:
+    """Root-mean-square distance of (captions, drawings, 2) centres from their caption's mean,
+    averaged over captions (empty drawings left out, and captions with fewer than two others)."""
+    drawn = ~np.isnan(centres[..., 0])
+    kept = drawn.sum(1) >= 2
+    if not kept.any():
+        return float("nan")
+    centres, drawn = centres[kept], drawn[kept]
+    mean = np.nansum(centres, axis=1, keepdims=True) / drawn.sum(1)[:, None, None]
+    squares = np.where(drawn, ((centres - mean) ** 2).sum(-1), 0.0)
+    return float(np.sqrt(squares.sum(1) / drawn.sum(1)).mean())
+
+
+def position_spread(run, examples, candidates: np.ndarray, seed: int = 0, truncation: float | None = None,
+                    captions: int = SPREAD_CAPTIONS, per_caption: int = SPREAD_PER_CAPTION) -> dict[str, float]:
+    """How much the noise moves a caption's drawing: ``caption_position_spread`` (pixels) over
+    ``per_caption`` samples of each of ``captions`` held-out captions (rows of ``candidates``), and
+    ``caption_position_spread_real``, the same for real images of each caption's attributes drawn
+    at random places as the dataset draws them. A ratio near 0 is a conditional mode collapse."""
+    from gankit.data.shapes import objects_of, render
+
+    rng = np.random.default_rng(seed + 1)
+    rows = rng.permutation(candidates)[:captions]
+    tokens = np.repeat(examples.extra["captions"][rows, 0], per_caption, axis=0)
+    samples = run.sample_array(len(tokens), seed=seed + 1, truncation=truncation, caption=_tensor(tokens))
+    drawn = np.stack([foreground_centre(image) for image in samples]).reshape(len(rows), per_caption, 2)
+    resolution = examples.x.shape[-1]
+    truth = examples.extra["attributes"][rows]
+    real = np.stack([[foreground_centre(render(objects_of(row), int(row[7]), rng.random((2, 2)), resolution))
+                      for _ in range(per_caption)] for row in truth])
+    out = {"caption_position_spread": spread(drawn), "caption_position_spread_real": spread(real)}
+    out["caption_position_spread_ratio"] = out["caption_position_spread"] / out["caption_position_spread_real"]
+    return out
+
+
+def _tensor(tokens: np.ndarray):
     import torch
 
-    samples = run.sample_array(len(captions), seed=seed, truncation=truncation, caption=torch.from_numpy(captions))
+    return torch.from_numpy(np.ascontiguousarray(tokens))
+
+
+def _read_samples(run, captions: np.ndarray, seed: int, truncation: float | None, read) -> np.ndarray:
+    samples = run.sample_array(len(captions), seed=seed, truncation=truncation, caption=_tensor(captions))
     return np.stack([read(image) for image in samples])

@@ -12,7 +12,8 @@ caption are fake, weighted 1, 1 - m and m (``model.mismatch``, the official 0.5;
 A mismatched caption is the batch's caption most similar to the image's own among those whose
 embeddings' cosine is below ``model.hard_mismatch`` (0.9: a hard negative, often one attribute
 away; never the image's own caption or a paraphrase of it); 0 takes the previous image's. ``model.ma_gp``
-adds DF-GAN's matching-aware gradient penalty (Tao et al. 2022) on real, matching pairs.
+adds DF-GAN's matching-aware gradient penalty (Tao et al. 2022) on real, matching pairs;
+``model.mode_seeking=L`` Mao et al.'s mode-seeking term, so that one caption's drawings vary with z.
 
 The generator's inputs are ``z``, the augmentation's noise ``eps`` and ``caption``: a caption as
 word ids (``gankit sample --text "a small red circle"`` makes them from text); where no caption
@@ -53,6 +54,7 @@ from gankit.text.contrastive import ImageEncoder, contrastive_loss
 from gankit.text.store import fitted_pair, minilm_embeddings, new_encoder
 from gankit.text.vocabulary import words
 from gankit.tricks import add_instance_noise, apply_spectral_norm, matching_aware_penalty
+from gankit.tricks.mode_seeking import mode_seeking_loss, paired_conditions
 
 
 TEXT_ENCODERS = ("gankit", "minilm")
@@ -107,6 +109,11 @@ class StackGANOptions:
     # encoder pair's seed-0 models are used: the judges (the shapes reader, the R-precision judge
     # trained with seed 1) stay separate. 0: off (StackGAN has no such term).
     text_matching: float = 0.0
+    # lambda of Mao et al.'s (2019) mode-seeking term in G's loss (gankit.tricks.mode_seeking): half
+    # the batch's generated images repeat the other half's captions (and CA noise) with their own z,
+    # and each pair must differ as their z do. On shapes the drawings of one caption hardly move with
+    # z (caption_position_spread_ratio 0.13-0.25; benchmarks/RESULTS.md). 0: off.
+    mode_seeking: float = 0.0
 
     # Runs saved before these options existed trained StackGAN's joint D, its input-only G and the
     # previous image's caption as the wrong one (registry.read_saved_config).
@@ -179,8 +186,9 @@ class StackGAN(TrainLossRecipe):
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
         self.register_buffer("encoder_ready", torch.zeros((), dtype=torch.bool))
         self.caption_length = dataset_captions.max_words(self.dataset)
-        if options.text_matching < 0:
-            raise ConfigError(f"model.text_matching is a loss weight, >= 0; got {options.text_matching}")
+        for name in ("text_matching", "mode_seeking"):
+            if getattr(options, name) < 0:
+                raise ConfigError(f"model.{name} is a loss weight, >= 0; got {getattr(options, name)}")
         if options.text_matching and self.minilm is not None:
             raise ConfigError("model.text_matching scores G's images with the image encoder trained beside gankit's "
                               "caption encoder; it needs model.text_encoder=gankit")
@@ -325,7 +333,7 @@ class StackGAN(TrainLossRecipe):
         adversarial, mismatch, real_label = self.adversarial_loss, self.options.mismatch, self.train_config.real_label
         judged = self.trained_discriminators()
         if phase == "G":
-            fakes, text, kl = step.shared.pop("fake")
+            fakes, text, kl, z = step.shared.pop("fake")
             loss = sum(adversarial.g_loss(self.net(name)(self.seen_by_d(fakes[index], step), text))
                        for name, index in judged)
             stats = {"g_loss": loss.detach()}
@@ -333,6 +341,10 @@ class StackGAN(TrainLossRecipe):
                 matching = sum(self.text_mismatch(fakes[index], text) for _, index in judged)
                 loss = loss + self.options.text_matching * matching
                 stats["text_match"] = matching.detach()
+            if self.options.mode_seeking:  # on the newest stage's images
+                seeking = mode_seeking_loss(fakes[judged[-1][1]], z)
+                loss = loss + self.options.mode_seeking * seeking
+                stats["g_mode_seeking"] = seeking.detach()
             if not self.options.augmentation:  # c = mu(e): no distribution to regularise
                 return loss, stats
             return loss + self.options.kl_weight * kl, {**stats, "kl": kl.detach()}
@@ -341,15 +353,19 @@ class StackGAN(TrainLossRecipe):
         paraphrase = step.randint(batch["captions"].shape[1], n)
         text = self.embed(batch["captions"][torch.arange(n, device=paraphrase.device), paraphrase])
         inputs = self.draw_inputs(n, step.noise, caption=batch["caption"])  # z and eps; the caption is `text`
+        fake_text, eps = text, inputs["eps"]
+        if self.options.mode_seeking:  # pairs (i, i + n//2) of one caption and CA noise, with their own z
+            fake_text, eps = paired_conditions(text), paired_conditions(eps)
         stage = int(self.stage)
-        fakes = self.net("G")(inputs["z"], inputs["eps"], text, stage + 1, freeze_first=stage == 1 and not self.options.joint)
-        step.shared["fake"] = fakes, text, self.nets["G"].last_kl  # DDP's wrapper runs this very module
+        fakes = self.net("G")(inputs["z"], eps, fake_text, stage + 1, freeze_first=stage == 1 and not self.options.joint)
+        # DDP's wrapper runs this very module, so the KL term is read from it.
+        step.shared["fake"] = fakes, fake_text, self.nets["G"].last_kl, inputs["z"]
         reals = [batch["x"]] if stage == 0 else [F.avg_pool2d(batch["x"], 2), batch["x"]]
         loss, stats = 0.0, {}
         for name, index in judged:
             D = self.net(name)
             real, suffix = self.seen_by_d(reals[index], step), "" if name == "D" else "2"
-            real_out, fake_out = D(real, text), D(self.seen_by_d(fakes[index].detach(), step), text)
+            real_out, fake_out = D(real, text), D(self.seen_by_d(fakes[index].detach(), step), fake_text)
             part = adversarial.d_loss(real_out, fake_out, real_label)
             stats[f"D{suffix}(x|t)"] = adversarial.score(real_out).mean().detach()
             if mismatch:

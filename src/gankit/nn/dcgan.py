@@ -41,16 +41,21 @@ def init_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def upsampling_layers(width: int, channels: int, m: int) -> list[nn.Module]:
-    """DCGAN's generator body after its first feature map of ``width`` channels: ``m - 1``
-    fractional-strided convolutions halving the channels and doubling the size (BatchNorm, ReLU),
-    then one more to ``channels`` with Tanh."""
+def generator_widths(resolution: int, base: int) -> tuple[int, list[int]]:
+    """(start, widths): the generator's feature maps from the first (``start`` x ``start``, widest)
+    to the last before the image, halving the channels at each doubling of the size down to ``base``."""
+    start, m = layout(resolution)
+    return start, [base * 2 ** (m - 1 - i) for i in range(m)]
+
+
+def upsampling_layers(widths: list[int], channels: int) -> list[nn.Module]:
+    """DCGAN's generator body after its first feature map of ``widths[0]`` channels: a
+    fractional-strided convolution to each next width doubling the size (BatchNorm, ReLU), then one
+    more to ``channels`` with Tanh."""
     layers: list[nn.Module] = []
-    for _ in range(m - 1):
-        layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2),
-                   nn.ReLU(True)]
-        width //= 2
-    return layers + [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
+    for width, half in zip(widths, widths[1:]):
+        layers += [nn.ConvTranspose2d(width, half, 4, 2, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(True)]
+    return layers + [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
 
 
 def fully_connected(in_features: int, out_features: int, activation: nn.Module) -> list[nn.Module]:
@@ -89,16 +94,16 @@ class DCGANGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, channels: int, resolution: int, base: int = 64, fc: int = 0):
         super().__init__()
-        start, m = layout(resolution)
-        width = base * 2 ** (m - 1)
+        start, widths = generator_widths(resolution, base)
+        width = widths[0]
         self.first_map = (width, start, start) if fc else None  # what the fully connected layers reshape to
         if fc:
             self.fc = nn.Sequential(*fully_connected(latent_dim, fc, nn.ReLU(True)),
                                     *fully_connected(fc, width * start * start, nn.ReLU(True)))
-            self.conv = nn.Sequential(*upsampling_layers(width, channels, m))
+            self.conv = nn.Sequential(*upsampling_layers(widths, channels))
         else:
             self.net = nn.Sequential(nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False),
-                                     nn.BatchNorm2d(width), nn.ReLU(True), *upsampling_layers(width, channels, m))
+                                     nn.BatchNorm2d(width), nn.ReLU(True), *upsampling_layers(widths, channels))
         init_weights(self)
 
     def forward(self, z):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .dcgan import DCGANGenerator, discriminator_body, init_weights, layout
+from .dcgan import DCGANGenerator, discriminator_body, generator_widths, init_weights, layout
 
 
 class ConditioningAugmentation(nn.Module):
@@ -58,16 +58,15 @@ class UpsamplingGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, channels: int, resolution: int, base: int = 64):
         super().__init__()
-        start, m = layout(resolution)
-        width = base * 2 ** (m - 1)
-        self.first_map = (width, start, start)
-        self.fc = nn.Sequential(nn.Linear(latent_dim, width * start * start, bias=False),
-                                nn.BatchNorm1d(width * start * start), nn.ReLU(True))
+        start, widths = generator_widths(resolution, base)
+        widths.append(base // 2)  # one block more than DCGAN's: the image comes from a 3x3 convolution
+        self.first_map = (widths[0], start, start)
+        self.fc = nn.Sequential(nn.Linear(latent_dim, widths[0] * start * start, bias=False),
+                                nn.BatchNorm1d(widths[0] * start * start), nn.ReLU(True))
         layers: list[nn.Module] = []
-        for _ in range(m):
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"), *conv_bn_relu(width, width // 2)]
-            width //= 2
-        self.conv = nn.Sequential(*layers, nn.Conv2d(width, channels, 3, 1, 1), nn.Tanh())
+        for width, half in zip(widths, widths[1:]):
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), *conv_bn_relu(width, half)]
+        self.conv = nn.Sequential(*layers, nn.Conv2d(widths[-1], channels, 3, 1, 1), nn.Tanh())
         init_weights(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -102,16 +101,15 @@ class FusionGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, condition_dim: int, channels: int, resolution: int, base: int = 64):
         super().__init__()
-        start, m = layout(resolution)
-        width = base * 2 ** (m - 1)
-        convs = [nn.ConvTranspose2d(latent_dim + condition_dim, width, start, 1, 0, bias=False)]
-        affines = [TextAffine(width, condition_dim)]
-        for _ in range(m - 1):
-            convs.append(nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False))
-            width //= 2
-            affines.append(TextAffine(width, condition_dim))
+        start, widths = generator_widths(resolution, base)
+        # Each convolution, then its affine: the order in which a seed has always drawn their weights.
+        convs = [nn.ConvTranspose2d(latent_dim + condition_dim, widths[0], start, 1, 0, bias=False)]
+        affines = [TextAffine(widths[0], condition_dim)]
+        for width, half in zip(widths, widths[1:]):
+            convs.append(nn.ConvTranspose2d(width, half, 4, 2, 1, bias=False))
+            affines.append(TextAffine(half, condition_dim))
         self.convs, self.affines = nn.ModuleList(convs), nn.ModuleList(affines)
-        self.out = nn.Sequential(nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh())
+        self.out = nn.Sequential(nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh())
         init_weights(self.convs)
         init_weights(self.out)
 
@@ -142,8 +140,7 @@ class TextGenerator(nn.Module):
         if g_text not in G_TEXT:
             raise ValueError(f"g_text must be one of {', '.join(G_TEXT)}, got {g_text!r}")
         self.augmentation = ConditioningAugmentation(embed_dim, condition_dim, augmentation)
-        self.fused = g_text == "affine"
-        if self.fused:
+        if g_text == "affine":
             self.body = FusionGenerator(latent_dim, condition_dim, channels, resolution, base)
         else:
             body = DCGANGenerator if upsampling == "transposed" else UpsamplingGenerator
@@ -152,7 +149,7 @@ class TextGenerator(nn.Module):
     def forward(self, z: torch.Tensor, eps: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         c, mu, logvar = self.augmentation(embedding.to(z.dtype), eps)
         self.last_kl = kl_to_standard_normal(mu, logvar)
-        return self.body(z, c) if self.fused else self.body(torch.cat([z, c], 1))
+        return self.body(z, c) if isinstance(self.body, FusionGenerator) else self.body(torch.cat([z, c], 1))
 
 
 TEXT_JOINS = ("joint", "projection")
