@@ -25,7 +25,6 @@ from gankit.tricks import (HistoricalAverage, StabilityOptions, VirtualBatchNorm
                            add_minibatch_discrimination, apply_spectral_norm, feature_matching_loss,
                            gradient_penalty, pack, packed_shape, r1_penalty, unrolled_critic)
 from gankit.tricks.mixture_latent import mixture_latent
-from gankit.tricks.mode_seeking import mode_seeking_loss
 
 
 class AdversarialRecipe(TrainLossRecipe):
@@ -114,21 +113,6 @@ class AdversarialRecipe(TrainLossRecipe):
         return loss, stats
 
     # --- the tricks' parts of the losses -----------------------------------------------------
-    @property
-    def mode_seeking(self) -> float:
-        """lambda of the mode-seeking term in G's loss (0: off): ``model.mode_seeking`` of the families
-        that have it (the StabilityOptions ones, cgan, acgan), 0 for the others."""
-        return getattr(self.options, "mode_seeking", 0.0)
-
-    def with_mode_seeking(self, loss: torch.Tensor, stats: dict, fake: torch.Tensor, z: torch.Tensor):
-        """G's ``loss`` plus lambda times the mode-seeking term of ``fake`` drawn from ``z`` (logged as
-        ``g_mode_seeking``); ``loss`` itself when the trick is off."""
-        if not self.mode_seeking:
-            return loss
-        seeking = mode_seeking_loss(fake, z)
-        stats["g_mode_seeking"] = seeking.detach()
-        return loss + self.mode_seeking * seeking
-
     def d_input(self, x: torch.Tensor, step: Step) -> torch.Tensor:
         """A batch as D sees it: augmented (``train.augment``), with instance noise (decaying to 0 by
         ``model.instance_noise_until`` of the budget) and packed (PacGAN)."""

@@ -54,7 +54,7 @@ from gankit.text.contrastive import ImageEncoder, contrastive_loss
 from gankit.text.store import fitted_pair, minilm_embeddings, new_encoder
 from gankit.text.vocabulary import words
 from gankit.tricks import add_instance_noise, apply_spectral_norm, matching_aware_penalty
-from gankit.tricks.mode_seeking import mode_seeking_loss, paired_conditions
+from gankit.tricks.mode_seeking import paired_conditions
 
 
 TEXT_ENCODERS = ("gankit", "minilm")
@@ -341,10 +341,7 @@ class StackGAN(TrainLossRecipe):
                 matching = sum(self.text_mismatch(fakes[index], text) for _, index in judged)
                 loss = loss + self.options.text_matching * matching
                 stats["text_match"] = matching.detach()
-            if self.options.mode_seeking:  # on the newest stage's images
-                seeking = mode_seeking_loss(fakes[judged[-1][1]], z)
-                loss = loss + self.options.mode_seeking * seeking
-                stats["g_mode_seeking"] = seeking.detach()
+            loss = self.with_mode_seeking(loss, stats, fakes[judged[-1][1]], z)  # the newest stage's images
             if not self.options.augmentation:  # c = mu(e): no distribution to regularise
                 return loss, stats
             return loss + self.options.kl_weight * kl, {**stats, "kl": kl.detach()}
@@ -354,7 +351,7 @@ class StackGAN(TrainLossRecipe):
         text = self.embed(batch["captions"][torch.arange(n, device=paraphrase.device), paraphrase])
         inputs = self.draw_inputs(n, step.noise, caption=batch["caption"])  # z and eps; the caption is `text`
         fake_text, eps = text, inputs["eps"]
-        if self.options.mode_seeking:  # pairs (i, i + n//2) of one caption and CA noise, with their own z
+        if self.mode_seeking:  # pairs (i, i + n//2) of one caption and CA noise, with their own z
             fake_text, eps = paired_conditions(text), paired_conditions(eps)
         stage = int(self.stage)
         fakes = self.net("G")(inputs["z"], eps, fake_text, stage + 1, freeze_first=stage == 1 and not self.options.joint)
