@@ -7,7 +7,7 @@ import pytest
 from gankit.data import load_dataset
 from gankit.data.errors import DataError
 from gankit.data.shapes import (COLOURS, FIELDS, HELD_OUT_PAIRS, KOREAN, SHAPES, SIZES, SYNONYMS, load_shapes,
-                                read_shapes, shapes_captions)
+                                read_shapes, shapes_captions, shapes_swapped_captions, swapped)
 
 
 @pytest.fixture(scope="module")
@@ -81,21 +81,44 @@ def parse_english(text):
     return objects, relation
 
 
+def states(row, text) -> bool:
+    """Whether an English caption names the objects of an attribute row with their relation."""
+    truth = [{"colour": COLOURS[row[1 + 3 * i]], "shape": SHAPES[row[2 + 3 * i]], "size": SIZES[row[3 + 3 * i]]}
+             for i in range(int(row[0]))]
+    objects, relation = parse_english(text)
+    if len(truth) == 1:
+        return objects == truth and relation is None
+    first_is_0 = objects == truth
+    if not (first_is_0 or objects == truth[::-1]):
+        return False
+    expected = {(0, True): ("left",), (0, False): ("right",), (1, True): ("above", "over"),
+                (1, False): ("below", "under")}[(int(row[7]), first_is_0)]
+    return relation in expected
+
+
 def test_every_english_caption_states_its_image_with_the_right_relation(test_split):
     captions = shapes_captions("test", "en")
     for row, texts in zip(test_split.extra["attributes"][::50], captions[::50]):
-        truth = [{"colour": COLOURS[row[1 + 3 * i]], "shape": SHAPES[row[2 + 3 * i]], "size": SIZES[row[3 + 3 * i]]}
-                 for i in range(int(row[0]))]
         for text in texts:
-            objects, relation = parse_english(text)
-            if len(truth) == 1:
-                assert objects == truth and relation is None
-                continue
-            first_is_0 = objects == truth
-            assert first_is_0 or objects == truth[::-1], text
-            expected = {(0, True): ("left",), (0, False): ("right",), (1, True): ("above", "over"),
-                        (1, False): ("below", "under")}[(int(row[7]), first_is_0)]
-            assert relation in expected, (text, row)
+            assert states(row, text), (text, row)
+
+
+def test_swapped_captions_state_the_objects_in_each_others_places_and_not_the_image(test_split):
+    swapped_texts = shapes_swapped_captions("test", "en")
+    assert swapped_texts.shape == shapes_captions("test", "en").shape
+    for row, texts in zip(test_split.extra["attributes"][::50], swapped_texts[::50]):
+        if row[0] == 1:
+            assert (texts == "").all()
+            continue
+        assert swapped(row)[7] == row[7] and sorted(swapped(row)[1:7:3]) == sorted(row[1:7:3])
+        for text in texts:
+            assert states(swapped(row), text) and not states(row, text), (text, row)
+    korean = shapes_swapped_captions("test", "ko")
+    assert ((korean == "") == (swapped_texts == "")).all()
+    from gankit.text.captions import swapped_captions
+    both = swapped_captions("shapes", "test", "both")  # aligned with captions(..., "both"): English, then Korean
+    assert np.array_equal(both, np.concatenate([swapped_texts, korean], 1))
+    assert swapped_captions("emoji", "test", "en") is None  # emoji cannot say which name describes another image
 
 
 def test_korean_captions_name_the_same_objects(test_split):

@@ -15,7 +15,7 @@ from gankit.models.recipe import Progress, Step
 from gankit.nn.dcgan import DCGANGenerator
 from gankit.nn.stackgan import ConditioningAugmentation, kl_to_standard_normal
 from gankit.noise import Noise
-from gankit.text.contrastive import retrieval_accuracy, train_caption_encoder
+from gankit.text.contrastive import contrastive_loss, retrieval_accuracy, swap_accuracy, train_caption_encoder
 from gankit.text.encoder import CaptionEncoder
 from gankit.text.vocabulary import Vocabulary, words
 from gankit.train.trainer import train
@@ -82,6 +82,40 @@ def test_contrastive_training_retrieves_captions_and_matches_korean_to_english_f
     en, ko = encoder.encode(english[4000:4400, 0].tolist()), encoder.encode(korean[4000:4400, 0].tolist())
     hits = [(ko[i:i + 20] @ en[i:i + 20].T).argmax(1) == torch.arange(20) for i in range(0, 400, 20)]
     assert torch.cat(hits).float().mean() > 0.25
+
+
+def test_a_swapped_caption_is_one_more_wrong_caption_for_every_image_and_only_for_images():
+    image = torch.eye(2)
+    scale = torch.tensor(3.0)
+    plain = contrastive_loss(image, image, scale)
+    hard = contrastive_loss(image, image, scale, negatives=image[:1])  # image 0's own caption, as a wrong one
+    e = math.exp(3.0)
+    image_to_text = (-math.log(e / (2 * e + 1)) - math.log(e / (e + 2))) / 2
+    text_to_image = -math.log(e / (e + 1))  # captions choose among the images only
+    assert hard.item() == pytest.approx((image_to_text + text_to_image) / 2)
+    assert plain.item() == pytest.approx(-math.log(e / (e + 1)))
+
+
+def test_swap_accuracy_counts_images_nearer_their_own_caption_than_the_swapped_one():
+    class Table(torch.nn.Module):  # captions and images embedded by a lookup, to know the answer
+        def __init__(self, vectors):
+            super().__init__()
+            self.vectors = vectors
+
+        def forward(self, x):
+            return torch.stack([self.vectors[int(i)] for i in x[:, 0, 0, 0]])
+
+        def encode(self, texts):
+            return torch.stack([self.vectors[t] for t in texts])
+
+    vectors = {0: torch.tensor([1.0, 0.0]), 1: torch.tensor([0.0, 1.0]),
+               "own0": torch.tensor([1.0, 0.0]), "swap0": torch.tensor([0.0, 1.0]),
+               "own1": torch.tensor([1.0, 0.0]), "swap1": torch.tensor([0.0, 1.0])}
+    images = torch.tensor([0.0, 1.0, 0.0]).view(3, 1, 1, 1)
+    table = Table(vectors)
+    # Image 0 prefers its own caption, image 1 the swapped one; image 2 has no swapped caption.
+    assert swap_accuracy(table, table, images, ["own0", "own1", "own0"], ["swap0", "swap1", ""]) == 0.5
+    assert math.isnan(swap_accuracy(table, table, images, ["own0"] * 3, [""] * 3))
 
 
 # --- conditioning augmentation and the matching-aware discriminator --------------------------------
@@ -344,6 +378,27 @@ def test_caption_accuracy_scores_the_reader_and_its_chance(tmp_path):
     assert result["caption_accuracy_real"] == 1.0 and result["caption_samples"] == 40
     assert 0.0 <= result["caption_accuracy_novel"] <= 1.0 and 0.0 <= result["caption_accuracy_novel_ko"] <= 1.0
     assert 0.0 <= result["caption_agreement_en_ko"] <= 1.0
+    assert 0.0 <= result["caption_accuracy_one"] <= 1.0 and "caption_shape_right_small_star" in result
+
+
+def test_the_breakdown_splits_misses_by_object_count_and_by_shape_and_size():
+    from gankit.metrics.captions import breakdown
+
+    # count, colour0, shape0 (0 circle ... 3 star), size0 (0 small), colour1, shape1, size1, axis
+    truth = np.array([[1, 0, 3, 0, -1, -1, -1, -1],   # a small star, drawn as a circle
+                      [1, 0, 3, 0, -1, -1, -1, -1],   # a small star, drawn right
+                      [1, 2, 0, 1, -1, -1, -1, -1],   # a large circle, right
+                      [2, 1, 2, 1, 3, 4, 0, 1]])      # two objects, the second's size wrong
+    read = truth.copy()
+    read[0, 2] = 0
+    read[3, 6] = 1
+    out = breakdown(read, truth)
+    assert out["caption_accuracy_one"] == 2 / 3 and out["caption_accuracy_two"] == 0.0
+    assert out["caption_two_swapped"] == 0.0
+    read[3] = [2, 3, 4, 0, 1, 2, 1, 1]  # both objects right, each in the other's place
+    assert breakdown(read, truth)["caption_two_swapped"] == 1.0
+    assert out["caption_shape_right_small_star"] == 0.5 and out["caption_shape_right_large_circle"] == 1.0
+    assert np.isnan(out["caption_shape_right_large_star"])  # no large star among the one-object captions
 
 
 

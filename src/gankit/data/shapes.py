@@ -218,6 +218,30 @@ def shapes_captions(split: str, language: str = "en") -> np.ndarray:
     return _build(split, RESOLUTIONS[0])[3][language]
 
 
+def swapped(row: np.ndarray) -> np.ndarray:
+    """The attribute row of the same two objects in each other's places (one object: unchanged)."""
+    out = row.copy()
+    if row[0] == 2:
+        out[1:4], out[4:7] = row[4:7], row[1:4]
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def shapes_swapped_captions(split: str, language: str = "en") -> np.ndarray:
+    """(N, CAPTIONS_PER_IMAGE) captions of the split's two-object images with the objects in each
+    other's places ("a blue square above a red circle" for "a red circle above a blue square"), ""
+    for one-object images: captions that share every word with a true one and describe another
+    image. A caption encoder trained to tell them apart must read the relation's direction
+    (NegCLIP's swapped-phrase negatives, Yuksekgonul et al. 2023)."""
+    check_split(split)
+    if language not in LANGUAGES:
+        raise DataError(f"shapes captions exist in {', '.join(LANGUAGES)}, not {language!r}")
+    rows = _build(split, RESOLUTIONS[0])[1]
+    rng = random.Random(1000 + 100 * SHAPES_SEEDS[split] + LANGUAGES.index(language))
+    return np.array([[caption(swapped(row), language, rng) if row[0] == 2 else "" for _ in range(CAPTIONS_PER_IMAGE)]
+                     for row in rows])
+
+
 # --- the reader -------------------------------------------------------------------------------
 TEMPLATE_SIDE = 12
 

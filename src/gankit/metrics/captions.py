@@ -32,13 +32,37 @@ def attribute_agreement(read: np.ndarray, truth: np.ndarray) -> dict[str, float]
     return out
 
 
+def breakdown(read: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Where the misses are: the share of captions with one object (``caption_accuracy_one``) and
+    with two (``caption_accuracy_two``) drawn with every attribute right; of two-object captions,
+    the share drawn right but with the objects in each other's places (``caption_two_swapped``:
+    the relation's direction missed); for one-object captions the share drawn as the right shape,
+    per shape and size (``caption_shape_right_small_star``, ...). NaN where no caption falls in a group."""
+    from gankit.data.shapes import SHAPES, SIZES, swapped
+
+    def rate(hits: np.ndarray) -> float:
+        return float(hits.mean()) if hits.size else float("nan")
+
+    right = (read == truth).all(1)
+    one = truth[:, 0] == 1
+    two = truth[:, 0] == 2
+    mirrored = np.array([(r == swapped(t)).all() for r, t in zip(read[two], truth[two])], dtype=bool)
+    out = {"caption_accuracy_one": rate(right[one]), "caption_accuracy_two": rate(right[two]),
+           "caption_two_swapped": rate(mirrored)}
+    for s, shape in enumerate(SHAPES):
+        for z, size in enumerate(SIZES):
+            group = one & (truth[:, 2] == s) & (truth[:, 3] == z)
+            out[f"caption_shape_right_{size}_{shape}"] = rate(read[group, 2] == s)
+    return out
+
+
 def caption_accuracy(run, n: int = 10_000, seed: int = 0, truncation: float | None = None) -> dict:
     """Generate one sample for each of up to ``n`` held-out images' captions (half seen
     combinations, half held-out ones), read them, and score them against the captions.
 
     Returns flat keys ``caption_accuracy`` (seen combinations), ``caption_accuracy_novel``, per
     attribute ``caption_<attribute>[_novel]``, their chance levels ``..._chance`` and the
-    ceiling ``caption_accuracy_real``. A run trained on English and Korean captions
+    ceiling ``caption_accuracy_real``; :func:`breakdown`'s keys for the seen combinations. A run trained on English and Korean captions
     (``model.language=both``) is scored on the English ones, then again on the Korean ones of the
     same images with the same noise (keys ending ``_ko``), and ``caption_agreement_en_ko`` is the
     share of those pairs of samples read as the same attributes. ``caption_position_spread*``
@@ -71,6 +95,8 @@ def caption_accuracy(run, n: int = 10_000, seed: int = 0, truncation: float | No
             out[f"caption_accuracy{suffix}{tag}"] = score.pop("all")
             out[f"caption_accuracy{suffix}_chance{tag}"] = chance.pop("all")
             out.update({f"caption_{name}{suffix}{tag}": value for name, value in score.items()})
+        if not tag:
+            out.update(breakdown(read[~novel[rows]], truth[rows][~novel[rows]]))
     if len(reads) == 2:
         out["caption_agreement_en_ko"] = float((reads[0] == reads[1]).all(1).mean())
     out.update(position_spread(run, examples, np.flatnonzero(~novel), seed, truncation))

@@ -9,12 +9,15 @@ import numpy as np
 from gankit.data.errors import DataError
 from gankit.data.imageset import check_split
 from gankit.data.emoji import emoji_captions
-from gankit.data.shapes import LANGUAGES as SHAPES_LANGUAGES, shapes_captions
+from gankit.data.shapes import LANGUAGES as SHAPES_LANGUAGES, shapes_captions, shapes_swapped_captions
 
 from .vocabulary import Vocabulary
 
 # Each captioned dataset: its languages and its captions (split, language) -> (N, K) strings.
 CAPTIONED = {"shapes": (SHAPES_LANGUAGES, shapes_captions), "emoji": (("en", "ko"), emoji_captions)}
+# Datasets that can say which captions share a true caption's words and describe another image
+# (split, language) -> (N, K) strings, "" where an image has none; hard negatives for the encoder.
+SWAPPED = {"shapes": shapes_swapped_captions}
 LANGUAGE_CHOICES = ("en", "ko", "both")
 
 
@@ -35,6 +38,16 @@ def captions(name: str, split: str, language: str = "en") -> np.ndarray:
     if language == "both":
         return np.concatenate([of_split(split, lang) for lang in languages], 1)
     return of_split(split, language)
+
+
+def swapped_captions(name: str, split: str, language: str = "en") -> np.ndarray | None:
+    """(N, K or 2K) captions aligned with :func:`captions` that describe another image with the same
+    words ("" where there is none), or None for datasets that cannot make them."""
+    check_captioned(name, language)
+    if name not in SWAPPED:
+        return None
+    languages = CAPTIONED[name][0] if language == "both" else (language,)
+    return np.concatenate([SWAPPED[name](check_split(split), lang) for lang in languages], 1)
 
 
 @functools.lru_cache(maxsize=None)

@@ -23,11 +23,11 @@ from gankit.data.registry import load_dataset
 from gankit.data.sources import cache_root
 
 from . import captions as dataset_captions
-from .contrastive import ImageEncoder, retrieval_accuracy, train_caption_encoder
+from .contrastive import ImageEncoder, retrieval_accuracy, swap_accuracy, train_caption_encoder
 from .encoder import CaptionEncoder
 from .minilm import DIM as MINILM_DIM
 
-ENCODER_VERSION = 1  # bump when the encoder or its training changes, so old cache files are not reused
+ENCODER_VERSION = 2  # bump when the encoder or its training changes, so old cache files are not reused
 MINILM_TABLE_VERSION = 1  # bump when MiniLM's reading of a caption changes
 CHUNK = 2048  # captions per progress line
 
@@ -104,7 +104,8 @@ def fitted_pair(name: str, language: str, dim: int = 128, steps: int = 600, seed
         print(f"training gankit's caption encoder on {name} ({language}, seed {seed}) once; cached in {path.parent}",
               file=sys.stderr)
     texts = dataset_captions.captions(name, "train", language)
-    fit = train_caption_encoder(encoder, train.x, texts, steps=steps, seed=seed, progress=progress)
+    fit = train_caption_encoder(encoder, train.x, texts, steps=steps, seed=seed, progress=progress,
+                                swapped=dataset_captions.swapped_captions(name, "train", language))
     image_encoder = fit["image_encoder"].eval()
     test = load_dataset(name, "test")
     rows = slice(0, min(len(test), 2000))
@@ -112,6 +113,9 @@ def fitted_pair(name: str, language: str, dim: int = 128, steps: int = 600, seed
     test_texts = dataset_captions.captions(name, "test", language)[rows, 0].tolist()
     report = {"loss": fit["loss"], "retrieval_r1_of_100": retrieval_accuracy(image_encoder, encoder, images,
                                                                             test_texts)}
+    swapped = dataset_captions.swapped_captions(name, "test", language)
+    if swapped is not None:  # two-object images: own caption over the objects swapped (chance 0.5)
+        report["swap_accuracy"] = swap_accuracy(image_encoder, encoder, images, test_texts, swapped[rows, 0].tolist())
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     torch.save({"state": encoder.state_dict(), "image_state": image_encoder.state_dict(), "report": report,
