@@ -8,8 +8,9 @@ joins the batch as one more wrong caption for every image (NegCLIP, Yuksekgonul 
 batch of random pairs almost never holds two images that differ only in which object is where, so
 without them the encoder learns a bag of words and "a red circle above a blue square" and "a red
 circle below a blue square" embed alike (cosine 0.99 on shapes). The image side is thrown away
-afterwards; the caption side conditions the GAN. This is how StackGAN's char-CNN-RNN was obtained (Reed et al. 2016, with a ranking loss), on
-the dataset's own pairs, so it knows any language whose captions it is trained on.
+afterwards; the caption side conditions the GAN. This is how StackGAN's char-CNN-RNN was obtained
+(Reed et al. 2016, with a ranking loss), on the dataset's own pairs, so it knows any language whose
+captions it is trained on.
 """
 
 from __future__ import annotations
