@@ -218,12 +218,10 @@ def shapes_captions(split: str, language: str = "en") -> np.ndarray:
     return _build(split, RESOLUTIONS[0])[3][language]
 
 
-def swapped(row: np.ndarray) -> np.ndarray:
-    """The attribute row of the same two objects in each other's places (one object: unchanged)."""
-    out = row.copy()
-    if row[0] == 2:
-        out[1:4], out[4:7] = row[4:7], row[1:4]
-    return out
+def swapped(rows: np.ndarray) -> np.ndarray:
+    """Attribute rows (..., 8) of the same two objects in each other's places (one object: unchanged)."""
+    two = rows[..., :1] == 2
+    return np.where(two, rows[..., [0, 4, 5, 6, 1, 2, 3, 7]], rows)
 
 
 @functools.lru_cache(maxsize=4)

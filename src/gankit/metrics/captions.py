@@ -46,7 +46,7 @@ def breakdown(read: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     right = (read == truth).all(1)
     one = truth[:, 0] == 1
     two = truth[:, 0] == 2
-    mirrored = np.array([(r == swapped(t)).all() for r, t in zip(read[two], truth[two])], dtype=bool)
+    mirrored = (read[two] == swapped(truth[two])).all(1)
     out = {"caption_accuracy_one": rate(right[one]), "caption_accuracy_two": rate(right[two]),
            "caption_two_swapped": rate(mirrored)}
     for s, shape in enumerate(SHAPES):
