@@ -97,9 +97,9 @@ def curve(run_dir: Path, args, known: dict[tuple[str, int], dict]) -> list[dict]
         point = known.get((str(run_dir), step))  # scored by an earlier call with this --json
         if point is None:
             run = gankit.load(checkpoint)
-            x = at_dataset_size(run.sample_array(args.n, seed=0), run.data_name)
+            x, drawn_at = at_dataset_size(run.sample_array(args.n, seed=0), run.data_name)
             result = evaluate(x, run.data_name, metrics=["fid"], progress=False, features=args.features,
-                              convention=args.fid_convention, real_n=args.real_n)
+                              convention=args.fid_convention, real_n=args.real_n, real_size=drawn_at)
             point = {"run": str(run_dir), "step": step, "fid": result["fid"],
                      "stage": ",".join(run.recipe.stages()[-1:]) or "-"}
         points.append({**point, "minutes": round(minutes, 2)})

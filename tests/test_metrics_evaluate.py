@@ -138,9 +138,22 @@ def test_samples_drawn_at_another_size_are_compared_at_the_datasets(capsys):
 
     x = np.full((3, 1, 16, 16), 200, dtype=np.uint8)
     x[:, :, :8] = 0
-    small = at_dataset_size(x, "digits")
-    assert small.shape == (3, 1, 8, 8) and small.dtype == np.uint8
+    small, drawn_at = at_dataset_size(x, "digits")
+    assert small.shape == (3, 1, 8, 8) and small.dtype == np.uint8 and drawn_at == 16
     assert (small[:, :, :3] == 0).all() and (small[:, :, 5:] == 200).all()
     assert "resized" in capsys.readouterr().err
     same = np.zeros((2, 1, 8, 8), dtype=np.uint8)
-    assert at_dataset_size(same, "digits") is same
+    assert at_dataset_size(same, "digits") == (same, None)
+
+
+def test_real_images_make_the_samples_round_trip_so_the_training_data_at_that_size_score_zero():
+    """Training images enlarged to 16x16 as a data.size=16 run sees them, scored as its samples are
+    (resized back to 8x8): FID about 0 against the real side made the same way; far above 0 against
+    the digits as they are (the resizes blur), which a run could never beat."""
+    from gankit.commands.evaluate import at_dataset_size
+    from gankit.data import load_dataset
+
+    x, drawn_at = at_dataset_size(load_dataset("digits", "train", size=16).x, "digits")
+    alike = evaluate(x, "digits", metrics=["fid"], progress=False, real_size=drawn_at)["fid"]
+    as_they_are = evaluate(x, "digits", metrics=["fid"], progress=False)["fid"]
+    assert abs(alike) < 1e-3 < 0.5 < as_they_are

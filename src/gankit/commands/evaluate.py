@@ -157,9 +157,12 @@ def run_eval(args) -> int:
             if run is not None:
                 labels = (np.arange(args.n) % run.num_classes) if run.conditional else None
                 x = run.sample_array(args.n, seed=0, labels=labels, truncation=args.truncation)
-                x = at_dataset_size(x, data_name, args.data_root)
+                x, drawn_at = at_dataset_size(x, data_name, args.data_root)
+            else:
+                drawn_at = None
             result = evaluate(x, data_name, metrics=sample_metrics, labels=labels, root=args.data_root,
-                              progress=progress, real_n=args.real_n, **feature_kw) if sample_metrics else {}
+                              progress=progress, real_n=args.real_n, real_size=drawn_at,
+                              **feature_kw) if sample_metrics else {}
             if run is not None:
                 result.update(evaluate_model(run, model_metrics, args.n, args.data_root, args.truncation))
         if run is not None:
@@ -231,13 +234,16 @@ def run_train_extractor(args) -> int:
 
 
 def at_dataset_size(x, data_name: str, root=None):
-    """A run trained at another size than its dataset's own (``data.size=32`` for 28x28 Fashion-MNIST,
-    as StyleGAN2 needs) is compared with the data as they are: its samples resized to the data's size."""
+    """(samples, drawn_at): a run trained at another size than its dataset's own (``data.size=32``
+    for 28x28 Fashion-MNIST, as StyleGAN2 needs) has its samples resized to the data's size, and
+    ``drawn_at`` (else None) is the size it trained at, for :func:`gankit.metrics.evaluate.evaluate`'s
+    ``real_size``: the real images it is compared with make the same round trip."""
     from gankit.metrics.samples import dataset_shape, resize_images
 
     shape, is_image = dataset_shape(data_name, root)
-    if not is_image or x.ndim != 4 or x.shape[1:] == tuple(shape) or x.shape[1] != shape[0]:
-        return x
+    if not is_image or x.ndim != 4 or x.shape[1:] == tuple(shape) or x.shape[1] != shape[0] or x.shape[2] != x.shape[3]:
+        return x, None
     print(f"the run draws {x.shape[2]}x{x.shape[3]} images; {data_name} has {shape[1]}x{shape[2]}: the samples are "
-          "resized to it (bilinear, antialiased) for the metrics", file=sys.stderr)
-    return resize_images(x, shape[1:])
+          f"resized to it (bilinear, antialiased) for the metrics, and compared with the training images enlarged "
+          f"to {x.shape[2]}x{x.shape[3]} as the run saw them and resized back alike", file=sys.stderr)
+    return resize_images(x, shape[1:]), x.shape[2]

@@ -48,11 +48,12 @@ def subset(n: int, k: int, seed: int = 0) -> np.ndarray:
 
 
 def real_feature_stats(data_name: str, split: str, model, root=None, n: int | None = None,
-                       log=None) -> dict[str, np.ndarray]:
+                       log=None, through_size: int | None = None) -> dict[str, np.ndarray]:
     """{'mu', 'sigma'} over the split's images, 'features' of up to 10k of them and 'n', the image
     count.  `model` has .sha256 and .features(uint8 N,C,H,W); an Inception model also has
     .convention.  ``n`` images (a fixed random subset) instead of the whole split; Inception
-    features use DEFAULT_REAL_N_INCEPTION when ``n`` is None."""
+    features use DEFAULT_REAL_N_INCEPTION when ``n`` is None.  ``through_size``: the images as a
+    run at ``data.size`` = that size saw them, resized back to the data's size (as its samples are)."""
     from .features import DEFAULT_REAL_N_INCEPTION
 
     convention = getattr(model, "convention", None)
@@ -62,8 +63,12 @@ def real_feature_stats(data_name: str, split: str, model, root=None, n: int | No
     def compute():
         from gankit.data import load_dataset
 
-        x = load_dataset(data_name, split=split, root=root, store="memory").x
+        x = load_dataset(data_name, split=split, root=root, store="memory", size=through_size).x
         x = x[subset(len(x), n)] if n else x
+        if through_size:
+            from gankit.data import dataset_info
+            from .samples import resize_images
+            x = resize_images(x, tuple(dataset_info(data_name, root).shape[1:]))
         f = model.features(x, log=log) if convention is not None else model.features(x)
         mu, sigma = gaussian_stats(f)
         return {"mu": mu, "sigma": sigma, "features": f[subset(len(f), MAX_REAL_FEATURES)], "n": np.array(len(f))}
@@ -74,6 +79,8 @@ def real_feature_stats(data_name: str, split: str, model, root=None, n: int | No
         key.update(convention=convention, shape=list(dataset_info(data_name, root).shape))
     if n:
         key["n"] = int(n)
+    if through_size:
+        key["through_size"] = int(through_size)
     stats = cached(key, compute)
     if "n" not in stats:  # written before the count was stored: it was the whole split
         from gankit.data import load_dataset
