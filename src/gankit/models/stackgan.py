@@ -11,9 +11,7 @@ its caption is real, a generated image with its caption and a real image with a 
 caption are fake, weighted 1, 1 - m and m (``model.mismatch``, the official 0.5; 0 is the ablation).
 A mismatched caption is the batch's caption most similar to the image's own among those whose
 embeddings' cosine is below ``model.hard_mismatch`` (0.9: a hard negative, often one attribute
-away; never the image's own caption or a paraphrase of it); 0 takes the previous image's;
-``model.swapped_mismatch=p`` makes it, with probability p, the image's own caption with its two
-objects swapped (on ``shapes``), which only the objects' places tell apart. ``model.ma_gp``
+away; never the image's own caption or a paraphrase of it); 0 takes the previous image's. ``model.ma_gp``
 adds DF-GAN's matching-aware gradient penalty (Tao et al. 2022) on real, matching pairs;
 ``model.mode_seeking=L`` Mao et al.'s mode-seeking term, so that one caption's drawings vary with z.
 
@@ -75,10 +73,6 @@ class StackGANOptions:
     # same attributes (on shapes: cosine 0.94-1.0 with gankit's encoder) are never counted as wrong.
     # Hard wrong captions and the fused G lifted caption accuracy on shapes (benchmarks/RESULTS.md).
     hard_mismatch: float = 0.9
-    # The probability that a two-object image's wrong caption is its own with the two objects
-    # swapped ("a red circle above a blue square" for a blue square above a red circle; on shapes),
-    # so that D must read which object is where, not only which objects there are. 0: off.
-    swapped_mismatch: float = 0.0
     ma_gp: float = 0.0  # weight of DF-GAN's matching-aware gradient penalty (Tao et al. 2022: 2, power 6); 0: off
     # Instance noise (Sonderby et al. 2017): this std of Gaussian noise on every image D sees, real or
     # generated, decaying linearly to 0 over the budget, so that flat shapes on exact black (a support
@@ -130,19 +124,12 @@ class StackGANOptions:
     BEFORE_ADDED: ClassVar[dict[str, Any]] = {"d_text": "joint", "g_text": "input", "hard_mismatch": 0.0}
 
 
-def captioned_split(name: str, language: str, size: int | None, split: str, swapped: bool = False):
+def captioned_split(name: str, language: str, size: int | None, split: str):
     """The dataset split with its captions as word ids: ``caption`` (N, L), the first paraphrase,
-    and ``captions`` (N, K, L), all of them, for training; with ``swapped``, where the dataset can
-    swap an image's objects, ``swapped`` (N, K, L): each paraphrase with the objects swapped (0 where
-    the image has one object)."""
+    and ``captions`` (N, K, L), all of them, for training."""
     data = load_dataset(name, split, size=size)
     data.extra["captions"] = dataset_captions.split_token_ids(name, split, language).copy()
     data.extra["caption"] = data.extra["captions"][:, 0].copy()
-    texts = dataset_captions.swapped_captions(name, split, language) if swapped else None
-    if texts is not None:
-        ids = dataset_captions.token_ids(name, texts, data.extra["captions"].shape[-1])
-        ids[texts == ""] = 0  # the tokeniser reads "" as one unknown word
-        data.extra["swapped"] = ids
     return data
 
 
@@ -160,16 +147,13 @@ class StackGAN(TrainLossRecipe):
     @classmethod
     def streams(cls, cfg, options):
         dataset_captions.check_captioned(cfg.data.name, options.language)
-        return {"real": Stream(functools.partial(captioned_split, cfg.data.name, options.language, cfg.data.size,
-                                                 swapped=bool(options.swapped_mismatch)))}
+        return {"real": Stream(functools.partial(captioned_split, cfg.data.name, options.language, cfg.data.size))}
 
     def __init__(self, options: StackGANOptions, data, train):
         super().__init__(options, data, train)
         if not 0.0 <= options.mismatch < 1.0:
             raise ConfigError(f"model.mismatch is the weight of mismatched pairs among D's fakes, in [0, 1); "
                               f"got {options.mismatch}")
-        if not 0.0 <= options.swapped_mismatch <= 1.0:
-            raise ConfigError(f"model.swapped_mismatch is a probability, in [0, 1]; got {options.swapped_mismatch}")
         if not 0.0 <= options.hard_mismatch < 1.0:
             raise ConfigError(f"model.hard_mismatch is a cosine similarity ceiling in (0, 1), or 0 for the previous "
                               f"image's caption; got {options.hard_mismatch}")
@@ -204,9 +188,6 @@ class StackGAN(TrainLossRecipe):
         if options.g_full_resolution and options.g_text != "affine":
             raise ConfigError("model.g_full_resolution adds a full-resolution block to the fused generator; it needs "
                               "model.g_text=affine (the default)")
-        if options.swapped_mismatch and self.dataset not in dataset_captions.SWAPPED:
-            raise ConfigError(f"model.swapped_mismatch needs captions whose objects can be swapped ("
-                              f"{', '.join(dataset_captions.SWAPPED)}); {self.dataset} has none")
         embed_dim = MINILM_DIM if self.minilm is not None else options.encoder_dim
         # The vocabulary (word ids are the caption input) lives in gankit's encoder, used or not.
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
@@ -351,14 +332,6 @@ class StackGAN(TrainLossRecipe):
         best, index = similarity.max(1)
         return text[torch.where(best > -2.0, index, previous)]
 
-    def with_swapped(self, wrong: torch.Tensor, swapped_ids: torch.Tensor, step: Step) -> torch.Tensor:
-        """``wrong`` with each row that has a swapped caption replaced by its embedding with
-        probability ``model.swapped_mismatch``."""
-        use = (swapped_ids != 0).any(1) & (step.rand(len(wrong)).to(wrong.device) < self.options.swapped_mismatch)
-        if not bool(use.any()):
-            return wrong
-        return torch.where(use[:, None], self.embed(swapped_ids).to(wrong.dtype), wrong)
-
     def seen_by_d(self, x: torch.Tensor, step: Step) -> torch.Tensor:
         """Images as the discriminators see them: with the decaying instance noise."""
         return add_instance_noise(x, self.options.instance_noise * linear_decay(step.progress), step.randn)
@@ -382,8 +355,7 @@ class StackGAN(TrainLossRecipe):
         batch = step.batch
         n = len(batch["x"])
         paraphrase = step.randint(batch["captions"].shape[1], n)
-        rows = torch.arange(n, device=paraphrase.device)
-        text = self.embed(batch["captions"][rows, paraphrase])
+        text = self.embed(batch["captions"][torch.arange(n, device=paraphrase.device), paraphrase])
         inputs = self.draw_inputs(n, step.noise, caption=batch["caption"])  # z and eps; the caption is `text`
         fake_text, eps = text, inputs["eps"]
         if self.mode_seeking:  # pairs (i, i + n//2) of one caption and CA noise, with their own z
@@ -393,7 +365,7 @@ class StackGAN(TrainLossRecipe):
         # DDP's wrapper runs this very module, so the KL term is read from it.
         step.shared["fake"] = fakes, fake_text, self.nets["G"].last_kl, inputs["z"]
         reals = [batch["x"]] if stage == 0 else [F.avg_pool2d(batch["x"], 2), batch["x"]]
-        loss, stats, wrong = 0.0, {}, None
+        loss, stats = 0.0, {}
         for name, index in judged:
             D = self.net(name)
             real, suffix = self.seen_by_d(reals[index], step), "" if name == "D" else "2"
@@ -401,11 +373,7 @@ class StackGAN(TrainLossRecipe):
             part = adversarial.d_loss(real_out, fake_out, real_label)
             stats[f"D{suffix}(x|t)"] = adversarial.score(real_out).mean().detach()
             if mismatch:
-                if wrong is None:
-                    wrong = self.mismatched(text)
-                    if self.options.swapped_mismatch and "swapped" in batch:
-                        wrong = self.with_swapped(wrong, batch["swapped"][rows, paraphrase], step)
-                wrong_out = D(real, wrong)
+                wrong_out = D(real, self.mismatched(text))
                 part = (1 - mismatch) * part + mismatch * adversarial.d_loss(real_out, wrong_out, real_label)
                 stats[f"D{suffix}(x|wrong t)"] = adversarial.score(wrong_out).mean().detach()
             if self.options.ma_gp:
