@@ -192,18 +192,6 @@ def test_a_hard_mismatch_is_the_most_similar_other_caption_below_the_ceiling(tmp
         train(stackgan_config(1, hard_mismatch=1.5), tmp_path / "bad", progress=False)
 
 
-def test_the_full_resolution_generator_draws_the_image_with_a_3x3_convolution_at_its_size(tmp_path):
-    train(stackgan_config(2, g_full_resolution=True), tmp_path / "run", progress=False)
-    body = gankit.load(tmp_path / "run").recipe.nets["G"].stage1.body
-    seen = []
-    body.out[0].register_forward_hook(lambda module, args, out: seen.append(args[0].shape))
-    images = body.eval()(torch.randn(4, 8), torch.randn(4, 8))
-    assert images.shape == (4, 3, 32, 32) and seen == [(4, 4, 32, 32)]  # g_base 8: 4 channels at 32x32
-    assert isinstance(body.out[0], torch.nn.Conv2d) and body.out[0].kernel_size == (3, 3)
-    with pytest.raises(Exception, match="model.g_full_resolution.*needs model.g_text=affine"):
-        train(stackgan_config(1, g_full_resolution=True, g_text="input"), tmp_path / "bad", progress=False)
-
-
 def test_the_matching_aware_penalty_of_a_bilinear_critic_matches_its_closed_form():
     from gankit.tricks import matching_aware_penalty
 

@@ -99,10 +99,6 @@ class StackGANOptions:
     # How stage I's G takes the caption: "input" (StackGAN: c joins z at the input) or "affine" (also
     # DF-GAN's affine transformations of c after every layer's BatchNorm, Tao et al. 2022).
     g_text: str = "affine"
-    # With g_text=affine: G's last doubling makes a 16-channel (g_base / 2) map at the image's size,
-    # fused with the caption, and a 3x3 convolution draws the image from it, rather than one
-    # fractional-strided convolution straight from the half-size map to the image.
-    g_full_resolution: bool = False
     # How the discriminators join the caption: "projection" (Miyato & Koyama 2018: an unconditional
     # logit plus <W e, summed features>; it doubled caption accuracy on shapes, benchmarks/RESULTS.md)
     # or "joint" (StackGAN's: the text tiled over the 4x4 feature map and convolved with it).
@@ -185,9 +181,6 @@ class StackGAN(TrainLossRecipe):
             raise ConfigError("model.upsampling=nearest is StackGAN's own generator, which takes the caption at "
                               "its input only: add --set model.g_text=input (the default, model.g_text=affine, "
                               "fuses the caption into DCGAN's fractional-strided generator)")
-        if options.g_full_resolution and options.g_text != "affine":
-            raise ConfigError("model.g_full_resolution adds a full-resolution block to the fused generator; it needs "
-                              "model.g_text=affine (the default)")
         embed_dim = MINILM_DIM if self.minilm is not None else options.encoder_dim
         # The vocabulary (word ids are the caption input) lives in gankit's encoder, used or not.
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
@@ -205,7 +198,7 @@ class StackGAN(TrainLossRecipe):
         self.nets["G"] = StackGenerator(options.latent_dim, embed_dim, options.condition_dim, channels,
                                         options.stage1_size, self.two_stages, options.g_base,
                                         options.residual_blocks, options.augmentation, options.upsampling,
-                                        options.g_text, options.g_full_resolution)
+                                        options.g_text)
         batchnorm = options.d_norm == "batch"
         for name, d_size in [("D", options.stage1_size), ("D2", size)][:1 + self.two_stages]:
             self.nets[name] = MatchingDiscriminator(channels, d_size, embed_dim, options.d_base, batchnorm=batchnorm,

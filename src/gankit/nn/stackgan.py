@@ -97,19 +97,11 @@ class FusionGenerator(nn.Module):
     """(z, c) -> images in [-1, 1]: DCGAN's generator (``cat(z, c)`` to the first 4x4 map, then
     fractional-strided convolutions) with every BatchNorm replaced by a :class:`TextAffine` of c, so
     the caption acts on each scale's features rather than only on the input, as in DF-GAN's deep
-    text-image fusion blocks (which also keep the text away from the input; here it is kept there).
+    text-image fusion blocks (which also keep the text away from the input; here it is kept there)."""
 
-    ``full_resolution``: the last doubling makes a feature map of ``base // 2`` channels at the
-    image's size (fused with c like the others) and a 3x3 convolution draws the image from it, so
-    each pixel is computed from its neighbours at full resolution rather than by one
-    fractional-strided convolution from the half-size map (thin strokes: stars, small crosses)."""
-
-    def __init__(self, latent_dim: int, condition_dim: int, channels: int, resolution: int, base: int = 64,
-                 full_resolution: bool = False):
+    def __init__(self, latent_dim: int, condition_dim: int, channels: int, resolution: int, base: int = 64):
         super().__init__()
         start, widths = generator_widths(resolution, base)
-        if full_resolution:
-            widths.append(base // 2)
         # Each convolution, then its affine: the order in which a seed has always drawn their weights.
         convs = [nn.ConvTranspose2d(latent_dim + condition_dim, widths[0], start, 1, 0, bias=False)]
         affines = [TextAffine(widths[0], condition_dim)]
@@ -117,9 +109,7 @@ class FusionGenerator(nn.Module):
             convs.append(nn.ConvTranspose2d(width, half, 4, 2, 1, bias=False))
             affines.append(TextAffine(half, condition_dim))
         self.convs, self.affines = nn.ModuleList(convs), nn.ModuleList(affines)
-        last = nn.Conv2d(widths[-1], channels, 3, 1, 1) if full_resolution else nn.ConvTranspose2d(widths[-1], channels,
-                                                                                                    4, 2, 1)
-        self.out = nn.Sequential(last, nn.Tanh())
+        self.out = nn.Sequential(nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh())
         init_weights(self.convs)
         init_weights(self.out)
 
@@ -143,18 +133,15 @@ class TextGenerator(nn.Module):
     layer's features; transposed upsampling)."""
 
     def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, resolution: int,
-                 base: int = 64, augmentation: bool = True, upsampling: str = "transposed", g_text: str = "input",
-                 full_resolution: bool = False):
+                 base: int = 64, augmentation: bool = True, upsampling: str = "transposed", g_text: str = "input"):
         super().__init__()
         if upsampling not in UPSAMPLING:
             raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}, got {upsampling!r}")
         if g_text not in G_TEXT:
             raise ValueError(f"g_text must be one of {', '.join(G_TEXT)}, got {g_text!r}")
-        if full_resolution and g_text != "affine":
-            raise ValueError("full_resolution is an option of the fused generator (g_text='affine')")
         self.augmentation = ConditioningAugmentation(embed_dim, condition_dim, augmentation)
         if g_text == "affine":
-            self.body = FusionGenerator(latent_dim, condition_dim, channels, resolution, base, full_resolution)
+            self.body = FusionGenerator(latent_dim, condition_dim, channels, resolution, base)
         else:
             body = DCGANGenerator if upsampling == "transposed" else UpsamplingGenerator
             self.body = body(latent_dim + condition_dim, channels, resolution, base)
@@ -260,10 +247,10 @@ class StackGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, first_size: int,
                  two_stages: bool, base: int = 32, blocks: int = 2, augmentation: bool = True,
-                 upsampling: str = "transposed", g_text: str = "input", full_resolution: bool = False):
+                 upsampling: str = "transposed", g_text: str = "input"):
         super().__init__()
         self.stage1 = TextGenerator(latent_dim, embed_dim, condition_dim, channels, first_size, base, augmentation,
-                                    upsampling, g_text, full_resolution)
+                                    upsampling, g_text)
         self.stage2 = (RefinerGenerator(channels, embed_dim, condition_dim, base, blocks, augmentation)
                        if two_stages else None)
         self._register_load_state_dict_pre_hook(self._stage_one_keys)
