@@ -153,13 +153,12 @@ def run_eval(args) -> int:
             print("gankit eval: --stage picks a stage of a run's generator; it does not apply to --samples FILE.npy",
                   file=sys.stderr)
             return 2
+        drawn_at = None  # the size a run's samples were drawn at, where it is not the data's
         with run.recipe.at_stage(args.stage) if args.stage else contextlib.nullcontext():
             if run is not None:
                 labels = (np.arange(args.n) % run.num_classes) if run.conditional else None
                 x = run.sample_array(args.n, seed=0, labels=labels, truncation=args.truncation)
                 x, drawn_at = at_dataset_size(x, data_name, args.data_root)
-            else:
-                drawn_at = None
             result = evaluate(x, data_name, metrics=sample_metrics, labels=labels, root=args.data_root,
                               progress=progress, real_n=args.real_n, real_size=drawn_at,
                               **feature_kw) if sample_metrics else {}

@@ -63,10 +63,10 @@ def caption_accuracy(run, n: int = 10_000, seed: int = 0, truncation: float | No
     Returns flat keys ``caption_accuracy`` (seen combinations), ``caption_accuracy_novel``, per
     attribute ``caption_<attribute>[_novel]``, their chance levels ``..._chance`` and the
     ceiling ``caption_accuracy_real``; :func:`breakdown`'s keys for the seen combinations. A run
-    trained on English and Korean captions (``model.language=both``) is scored on the English ones, then again on the Korean ones of the
-    same images with the same noise (keys ending ``_ko``), and ``caption_agreement_en_ko`` is the
-    share of those pairs of samples read as the same attributes. ``caption_position_spread*``
-    are :func:`position_spread`'s, on seen combinations.
+    trained on English and Korean captions (``model.language=both``) is scored on the English ones,
+    then again on the Korean ones of the same images with the same noise (keys ending ``_ko``), and
+    ``caption_agreement_en_ko`` is the share of those pairs of samples read as the same
+    attributes. ``caption_position_spread*`` are :func:`position_spread`'s, on seen combinations.
     """
     from gankit.data.shapes import CAPTIONS_PER_IMAGE, read_shapes
 
