@@ -78,7 +78,6 @@ def scored_before(path: Path | None, args) -> dict[tuple[str, int], dict]:
 
 def curve(run_dir: Path, args, known: dict[tuple[str, int], dict]) -> list[dict]:
     import gankit
-    from gankit.commands.evaluate import at_dataset_size
     from gankit.metrics.evaluate import evaluate
     from gankit.train.checkpoint import checkpoint_dirs
 
@@ -97,9 +96,8 @@ def curve(run_dir: Path, args, known: dict[tuple[str, int], dict]) -> list[dict]
         point = known.get((str(run_dir), step))  # scored by an earlier call with this --json
         if point is None:
             run = gankit.load(checkpoint)
-            x, drawn_at = at_dataset_size(run.sample_array(args.n, seed=0), run.data_name)
-            result = evaluate(x, run.data_name, metrics=["fid"], progress=False, features=args.features,
-                              convention=args.fid_convention, real_n=args.real_n, real_size=drawn_at)
+            result = evaluate(run.sample_array(args.n, seed=0), run.data_name, metrics=["fid"], progress=False,
+                              features=args.features, convention=args.fid_convention, real_n=args.real_n)
             point = {"run": str(run_dir), "step": step, "fid": result["fid"],
                      "stage": ",".join(run.recipe.stages()[-1:]) or "-"}
         points.append({**point, "minutes": round(minutes, 2)})

@@ -6,6 +6,7 @@ import pytest
 
 from gankit.commands.evaluate import add_eval_parser, add_metrics_parser
 from gankit.metrics.evaluate import evaluate, format_table, reference
+from gankit.metrics.samples import SampleError
 
 
 @pytest.fixture(autouse=True)
@@ -131,30 +132,36 @@ def test_cli_eval_run_dir_samples_with_labels_and_appends(monkeypatch, tmp_path)
     assert FakeRun.truncations[-1] == 0.6 and FakeRun.appended[-1]["truncation"] == 0.6
 
 
-def test_samples_drawn_at_another_size_are_compared_at_the_datasets(capsys):
+def test_samples_drawn_at_another_size_are_resized_to_the_datasets():
     """A run trained with data.size=16 on 8x8 digits (StyleGAN2 needs 4 * 2^k pixels) is evaluated
-    against the digits as they are: its samples resized, with a notice."""
-    from gankit.commands.evaluate import at_dataset_size
+    at the digits' size: its samples resized, float or uint8, channels first or last."""
+    from gankit.metrics.samples import at_data_size, prepare_for_dataset
 
     x = np.full((3, 1, 16, 16), 200, dtype=np.uint8)
     x[:, :, :8] = 0
-    small, drawn_at = at_dataset_size(x, "digits")
+    small, drawn_at = at_data_size(x, (1, 8, 8))
     assert small.shape == (3, 1, 8, 8) and small.dtype == np.uint8 and drawn_at == 16
     assert (small[:, :, :3] == 0).all() and (small[:, :, 5:] == 200).all()
-    assert "resized" in capsys.readouterr().err
+    as_floats, _ = at_data_size(x.transpose(0, 2, 3, 1) / 255.0, (1, 8, 8))  # (N, H, W, C) in [0, 1]
+    assert np.abs(as_floats.astype(int) - small).max() <= 1
+    assert (prepare_for_dataset(x, "digits") == small).all()
     same = np.zeros((2, 1, 8, 8), dtype=np.uint8)
-    kept, drawn_at = at_dataset_size(same, "digits")
-    assert kept is same and drawn_at is None
+    kept, drawn_at = at_data_size(same, (1, 8, 8))
+    assert (kept == same).all() and drawn_at is None
+    with pytest.raises(SampleError, match="expected images shaped"):  # not square: not a run's samples
+        at_data_size(np.zeros((2, 1, 16, 12), dtype=np.uint8), (1, 8, 8))
 
 
 def test_real_images_make_the_samples_round_trip_so_the_training_data_at_that_size_score_zero():
     """Training images enlarged to 16x16 as a data.size=16 run sees them, scored as its samples are
-    (resized back to 8x8): FID about 0 against the real side made the same way; far above 0 against
-    the digits as they are (the resizes blur), which a run could never beat."""
-    from gankit.commands.evaluate import at_dataset_size
+    (resized back to 8x8): FID about 0, the real side made the same way; far above 0 for the same
+    images handed over at 8x8, which are compared with the digits as they are (the resizes blur):
+    a floor no run could beat."""
     from gankit.data import load_dataset
+    from gankit.metrics.samples import resize_images
 
-    x, drawn_at = at_dataset_size(load_dataset("digits", "train", size=16).x, "digits")
-    alike = evaluate(x, "digits", metrics=["fid"], progress=False, real_size=drawn_at)["fid"]
-    as_they_are = evaluate(x, "digits", metrics=["fid"], progress=False)["fid"]
-    assert abs(alike) < 1e-3 < 0.5 < as_they_are
+    x = load_dataset("digits", "train", size=16).x
+    alike = evaluate(x, "digits", metrics=["fid"], progress=False)
+    as_they_are = evaluate(resize_images(x, (8, 8)), "digits", metrics=["fid"], progress=False)
+    assert abs(alike["fid"]) < 1e-3 < 0.5 < as_they_are["fid"]
+    assert alike["features"]["drawn_at"] == 16 and "drawn_at" not in as_they_are["features"]

@@ -153,15 +153,12 @@ def run_eval(args) -> int:
             print("gankit eval: --stage picks a stage of a run's generator; it does not apply to --samples FILE.npy",
                   file=sys.stderr)
             return 2
-        drawn_at = None  # the size a run's samples were drawn at, where it is not the data's
         with run.recipe.at_stage(args.stage) if args.stage else contextlib.nullcontext():
             if run is not None:
                 labels = (np.arange(args.n) % run.num_classes) if run.conditional else None
                 x = run.sample_array(args.n, seed=0, labels=labels, truncation=args.truncation)
-                x, drawn_at = at_dataset_size(x, data_name, args.data_root)
             result = evaluate(x, data_name, metrics=sample_metrics, labels=labels, root=args.data_root,
-                              progress=progress, real_n=args.real_n, real_size=drawn_at,
-                              **feature_kw) if sample_metrics else {}
+                              progress=progress, real_n=args.real_n, **feature_kw) if sample_metrics else {}
             if run is not None:
                 result.update(evaluate_model(run, model_metrics, args.n, args.data_root, args.truncation))
         if run is not None:
@@ -230,19 +227,3 @@ def run_train_extractor(args) -> int:
     print(f"{meta['name']}: test accuracy {meta['test_accuracy']:.4f} after {meta['epochs']} epochs "
           f"(seed {meta['seed']}, {meta['train_seconds']}s); sha256 {meta['sha256']}")
     return 0
-
-
-def at_dataset_size(x, data_name: str, root=None):
-    """(samples, drawn_at): a run trained at another size than its dataset's own (``data.size=32``
-    for 28x28 Fashion-MNIST, as StyleGAN2 needs) has its samples resized to the data's size, and
-    ``drawn_at`` (else None) is the size it trained at, for :func:`gankit.metrics.evaluate.evaluate`'s
-    ``real_size``: the real images it is compared with make the same round trip."""
-    from gankit.metrics.samples import dataset_shape, resize_images
-
-    shape, is_image = dataset_shape(data_name, root)
-    if not is_image or x.ndim != 4 or x.shape[1:] == tuple(shape) or x.shape[1] != shape[0] or x.shape[2] != x.shape[3]:
-        return x, None
-    print(f"the run draws {x.shape[2]}x{x.shape[3]} images; {data_name} has {shape[1]}x{shape[2]}: the samples are "
-          f"resized to it (bilinear, antialiased) for the metrics, and compared with the training images enlarged "
-          f"to {x.shape[2]}x{x.shape[3]} as the run saw them and resized back alike", file=sys.stderr)
-    return resize_images(x, shape[1:]), x.shape[2]

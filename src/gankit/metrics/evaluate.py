@@ -52,21 +52,21 @@ def progress_log(progress: bool):
 
 def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root=None, progress=True,
              inception_weights=None, value_range=None, features=None, convention="tf", real_n=None,
-             real_size=None, _parzen_samples=None) -> dict:
+             _parzen_samples=None) -> dict:
     """Flat dict of metric values for `samples` of dataset `data_name`; metrics that do not apply
     to the data (e.g. FID on a toy, modes on Fashion-MNIST) are skipped.
 
     ``features``: "dataset" (the dataset's classifier, default where one exists) or "inception"
     (the FID Inception network, default otherwise), in FID ``convention`` tf, pytorch or clean;
-    ``real_n``: training images the feature metrics compare against (see :mod:`.features`);
-    ``real_size``: samples of a run trained at this size (``data.size``) and resized to the data's:
-    the training images are then loaded at that size and resized back alike, so that the resizes
-    cost neither side (on Fashion-MNIST, 28 -> 32 -> 28 alone is classifier FID 5.2 from the data).
-    When feature metrics run, ``out["features"]`` records the feature set, convention, weights
+    ``real_n``: training images the feature metrics compare against (see :mod:`.features`).
+    Square samples at another size than the data's (a run trained with ``data.size``) are resized
+    to the data's, and the training images they are compared with are loaded at the samples' size
+    and resized back alike, so that the resizes cost neither side (on Fashion-MNIST, 28 -> 32 -> 28
+    alone is classifier FID 5.2 from the data). When feature metrics run, ``out["features"]`` records the feature set, convention, weights
     hash and both N."""
     from gankit.data import dataset_info
 
-    from .samples import prepare_samples
+    from .samples import at_data_size, prepare_samples
 
     log = progress_log(progress)
     asked = parse_metrics(metrics)
@@ -100,7 +100,10 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
             out.update(modes=r["modes"], mode_kl=r["mode_kl"])
         return out
 
-    x = prepare_samples(samples, info.shape, value_range=value_range)
+    x, drawn_at = at_data_size(samples, info.shape, value_range)
+    if drawn_at:
+        log(f"samples drawn at {drawn_at}x{drawn_at}, {data_name} is {info.shape[1]}x{info.shape[2]}: resized to it, "
+            f"and compared with training images enlarged to {drawn_at}x{drawn_at} and resized back alike")
     probs = None
     if {"fid", "kid", "pr", "dc"} & set(wanted):
         from .cache import real_feature_stats
@@ -110,9 +113,9 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
         log(f"features of {len(x)} samples")
         feats, probs = run_features(model, x, log)
         log("real features (cached after the first time)")
-        real = real_feature_stats(data_name, "train", model, root, n=real_n, log=log, through_size=real_size)
+        real = real_feature_stats(data_name, "train", model, root, n=real_n, log=log, through_size=drawn_at)
         out.update(feature_metrics(feats, real, wanted, log))
-        out["features"] = feature_record(model, chosen, len(x), int(real["n"]))
+        out["features"] = feature_record(model, chosen, len(x), int(real["n"]), drawn_at)
     if "score" in asked and "score" not in wanted:
         log(f"no classifier for {data_name}: classifier score skipped")
     if "score" in wanted:

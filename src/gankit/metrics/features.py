@@ -70,9 +70,12 @@ def feature_metrics(feats, real: dict, wanted, log=None) -> dict:
     return out
 
 
-def feature_record(model, features: str, n: int, n_real: int) -> dict:
-    """What a feature metric was computed on, kept beside it in the JSON and metrics.jsonl."""
+def feature_record(model, features: str, n: int, n_real: int, drawn_at: int | None = None) -> dict:
+    """What a feature metric was computed on, kept beside it in the JSON and metrics.jsonl;
+    ``drawn_at``: the side the samples were drawn at and both sides resized from (else absent)."""
     rec = {"set": features, "weights_sha256": model.sha256, "n": int(n), "n_real": int(n_real)}
+    if drawn_at:
+        rec["drawn_at"] = int(drawn_at)
     if features == "inception":
         rec["fid_convention"] = model.convention
     else:
@@ -84,4 +87,5 @@ def describe_features(rec: dict) -> str:
     how = (f"FID Inception, {rec['fid_convention']} convention" if rec["set"] == "inception"
            else f"dataset classifier {rec['extractor']}")
     return (f"features: {how} (weights SHA-256 {rec['weights_sha256'][:12]}...); "
-            f"{rec['n']} samples against {rec['n_real']} real images")
+            f"{rec['n']} samples against {rec['n_real']} real images"
+            + (f", both resized from {rec['drawn_at']}x{rec['drawn_at']}" if rec.get("drawn_at") else ""))

@@ -75,8 +75,29 @@ def prepare_samples(samples, shape: tuple[int, ...], is_image: bool = True, valu
     return np.ascontiguousarray(_float_to_uint8(x, value_range))
 
 
+def at_data_size(samples, shape: tuple[int, int, int], value_range=None) -> tuple[np.ndarray, int | None]:
+    """(uint8 images (N, C, H, W) of the data's ``shape``, drawn_at).
+
+    Square images with the data's channels at another side (a run trained with ``data.size=32`` on
+    28x28 Fashion-MNIST, as StyleGAN2 needs) are resized to the data's size (bilinear, antialiased
+    when shrinking), and ``drawn_at`` is the side they were drawn at, so that the real images they
+    are compared with can make the same round trip; anything else goes through
+    :func:`prepare_samples` as it is (``drawn_at`` None)."""
+    x = np.asarray(samples)
+    c, h, w = shape
+    if x.ndim == 4 and x.shape[1] != c and x.shape[-1] == c:
+        x = x.transpose(0, 3, 1, 2)
+    if x.ndim != 4 or x.shape[1] != c or x.shape[2] != x.shape[3] or x.shape[2:] == (h, w):
+        return prepare_samples(samples, shape, value_range=value_range), None
+    side = x.shape[2]
+    return resize_images(prepare_samples(x, (c, side, side), value_range=value_range), (h, w)), side
+
+
 def prepare_for_dataset(samples, data_name: str, root=None, value_range=None) -> np.ndarray:
+    """Samples in the layout :func:`prepare_samples` gives, at the dataset's size (:func:`at_data_size`)."""
     shape, is_image = dataset_shape(data_name, root)
+    if is_image:
+        return at_data_size(samples, shape, value_range)[0]
     return prepare_samples(samples, shape, is_image, value_range)
 
 
