@@ -293,28 +293,6 @@ def test_a_projection_discriminator_adds_the_texts_inner_product_with_the_summed
         train(stackgan_config(1, d_text="concat"), tmp_path / "bad", progress=False)
 
 
-def test_a_spatial_projection_meets_every_position_with_its_own_text_vector():
-    from gankit.nn.stackgan import MatchingDiscriminator
-
-    torch.manual_seed(0)
-    D = MatchingDiscriminator(3, 32, 16, base=8, batchnorm=False, text_join="spatial").eval()
-    x, e = torch.randn(4, 3, 32, 32), torch.randn(4, 16)
-    h = D.features(x)
-    unconditional = D.joint(h).flatten()
-    per_position = (e @ D.text.weight.T).view(h.shape)  # (N, C, 4, 4): a text vector for each position
-    assert torch.allclose(D(x, e), unconditional + (per_position * h).sum((1, 2, 3)), atol=1e-5)
-    # Upper positions' vectors only: the text then judges the upper half of the map alone.
-    grid = D.text.weight.detach().view(h.shape[1], 4, 4, 16)
-    grid[:, 2:] = 0
-    assert torch.allclose(D(x, e), unconditional + (per_position[:, :, :2] * h[:, :, :2]).sum((1, 2, 3)), atol=1e-5)
-    # The same vector at every position is the plain projection.
-    P = MatchingDiscriminator(3, 32, 16, base=8, batchnorm=False, text_join="projection").eval()
-    P.features.load_state_dict(D.features.state_dict())
-    P.joint.load_state_dict(D.joint.state_dict())
-    D.text.weight.data.copy_(P.text.weight.data[:, None, None, :].expand(-1, 4, 4, -1).reshape(-1, 16))
-    assert torch.allclose(D(x, e), P(x, e), atol=1e-5)
-
-
 def test_a_run_saved_before_the_newer_options_loads_and_resumes_with_what_it_trained(tmp_path):
     import yaml
 

@@ -152,19 +152,16 @@ class TextGenerator(nn.Module):
         return self.body(z, c) if isinstance(self.body, FusionGenerator) else self.body(torch.cat([z, c], 1))
 
 
-TEXT_JOINS = ("joint", "projection", "spatial")
+TEXT_JOINS = ("joint", "projection")
 
 
 class MatchingDiscriminator(nn.Module):
     """(images, embedding) -> logits (N,): is this a real image of this caption?
 
     ``text_join``: "joint" (StackGAN's: the compressed text copied to every position of the 4x4
-    feature map, a 3x3 convolution over both, then the logit), "projection" (Miyato & Koyama
+    feature map, a 3x3 convolution over both, then the logit) or "projection" (Miyato & Koyama
     2018: an unconditional logit plus the inner product of the spatially summed features with a
-    linear map of the text, so the caption's whole conditional signal is one matching score) or
-    "spatial" (the projection with its own linear map of the text at every position of the 4x4
-    map: the caption says what belongs where, so "a circle above a square" can be checked as a
-    circle's features above and a square's below, not only as both somewhere)."""
+    linear map of the text, so the caption's whole conditional signal is one matching score)."""
 
     def __init__(self, channels: int, resolution: int, embed_dim: int, base: int = 64, text_dim: int = 128,
                  slope: float = 0.2, batchnorm: bool = True, text_join: str = "joint"):
@@ -173,10 +170,9 @@ class MatchingDiscriminator(nn.Module):
             raise ValueError(f"text_join must be one of {', '.join(TEXT_JOINS)}, got {text_join!r}")
         self.features, width = discriminator_body(channels, resolution, base, batchnorm=batchnorm)
         self.start, _ = layout(resolution)
-        self.projection = text_join in ("projection", "spatial")
+        self.projection = text_join == "projection"
         if self.projection:
-            self.text_grid = self.start if text_join == "spatial" else 1  # text vectors per side of the map
-            self.text = nn.Linear(embed_dim, width * self.text_grid ** 2, bias=False)
+            self.text = nn.Linear(embed_dim, width, bias=False)
             # The unconditional logit; named like the joint head so that both keep one checkpoint key.
             self.joint = nn.Conv2d(width, 1, self.start, 1, 0)
         else:
@@ -189,9 +185,8 @@ class MatchingDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         h = self.features(x)
         t = self.text(embedding.to(h.dtype))
-        if self.projection:  # one text vector for every position, or one per position
-            t = t.view(h.shape[0], h.shape[1], self.text_grid, self.text_grid)
-            return self.joint(h).flatten() + (t * h).sum((1, 2, 3))
+        if self.projection:
+            return self.joint(h).flatten() + (t * h.sum((2, 3))).sum(1)
         t = t[:, :, None, None].expand(-1, -1, self.start, self.start)
         return self.joint(torch.cat([h, t], 1)).flatten()
 
