@@ -62,8 +62,8 @@ def evaluate(samples, data_name: str, metrics=DEFAULT_METRICS, labels=None, root
     Square samples at another size than the data's (a run trained with ``data.size``) are resized
     to the data's, and the training images they are compared with are loaded at the samples' size
     and resized back alike, so that the resizes cost neither side (on Fashion-MNIST, 28 -> 32 -> 28
-    alone is classifier FID 5.2 from the data). When feature metrics run, ``out["features"]`` records the feature set, convention, weights
-    hash and both N."""
+    alone is classifier FID 5.2 from the data). When feature metrics run, ``out["features"]``
+    records the feature set, convention, weights hash, both N and the samples' size if resized."""
     from gankit.data import dataset_info
 
     from .samples import at_data_size, prepare_samples
