@@ -7,9 +7,10 @@ from pathlib import Path
 
 
 def cpu_model() -> str:
-    """The CPU's model name, with "AVX512-BF16" appended where the CPU multiplies bf16 natively.
+    """The CPU's model name, with "AVX512-BF16" and "AMX" appended where the CPU has them.
 
-    Machines of one kind differ in this flag, and it changes bf16 speed several times over.
+    Machines of one kind differ in these (an EPYC with AVX512-BF16, a Xeon with both, a Xeon with
+    neither), and they change bf16 speed several times over; the model name alone may not say.
     """
     try:
         text = Path("/proc/cpuinfo").read_text()
@@ -17,7 +18,9 @@ def cpu_model() -> str:
         return platform.processor() or "unknown CPU"
     model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")),
                  platform.processor() or "unknown CPU")
-    return f"{model} (AVX512-BF16)" if "avx512_bf16" in text else model
+    flags = set(next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []))
+    found = [name for flag, name in (("avx512_bf16", "AVX512-BF16"), ("amx_bf16", "AMX")) if flag in flags]
+    return f"{model} ({', '.join(found)})" if found else model
 
 
 def run_header(script: str, argv: list[str]) -> dict:

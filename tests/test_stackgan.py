@@ -263,6 +263,61 @@ def test_stackgan_with_the_fused_generator_trains_resumes_bit_exactly_and_reacts
         train(stackgan_config(1, g_text="affine", upsampling="nearest"), tmp_path / "bad", progress=False)
 
 
+def test_the_encoders_word_states_end_in_its_sentence_state_and_ignore_the_padding():
+    torch.manual_seed(0)
+    vocabulary = Vocabulary(["a", "red", "circle", "big", "blue", "star"])
+    encoder = CaptionEncoder(vocabulary, dim=16, word_dim=8, hidden=12)
+    ids, lengths = vocabulary.encode(["a red circle", "big blue star a red circle", "star"])
+    states = encoder.word_states(ids, lengths)
+    assert states.shape == (3, ids.shape[1], 24)
+    for row, n in enumerate(lengths.tolist()):  # each caption read alone, without padding
+        alone, _ = encoder.rnn(encoder.embed(ids[row:row + 1, :n]))
+        assert torch.allclose(states[row, :n], alone[0], atol=1e-6)
+
+
+def test_word_attention_is_the_identity_at_initialisation_reads_only_words_and_sends_each_position_its_own():
+    from gankit.nn.stackgan import WordAttention
+
+    torch.manual_seed(0)
+    attention = WordAttention(6, 10, dim=4)
+    h, words = torch.randn(2, 6, 3, 3), torch.randn(2, 5, 10)
+    mask = torch.tensor([[True, True, True, False, False], [True] * 5])
+    bias = torch.zeros(2, 5).masked_fill(~mask, float("-inf"))
+    assert torch.equal(attention(h, words, bias), h)  # gamma starts at 0
+    torch.nn.init.ones_(attention.gamma)
+    out = attention(h, words, bias)
+    padded = words.clone()
+    padded[0, 3:] = 100.0  # the padding of the first caption, changed: nothing changes
+    assert torch.allclose(attention(h, padded, bias), out)
+    # One position by hand: softmax over the first caption's three words of query . key / sqrt(4).
+    query = attention.query.weight[:, :, 0, 0] @ h[0, :, 1, 2]
+    weights = ((attention.key(words[0, :3]) @ query) / 2).softmax(0)
+    assert torch.allclose(out[0, :, 1, 2], h[0, :, 1, 2] + weights @ attention.value(words[0, :3]), atol=1e-5)
+    assert not torch.allclose(out[0, :, 0, 0] - h[0, :, 0, 0], out[0, :, 1, 2] - h[0, :, 1, 2])
+
+
+def test_stackgan_with_word_attention_trains_resumes_bit_exactly_and_draws_from_the_words(tmp_path):
+    train(stackgan_config(4, word_attention=True), tmp_path / "straight", progress=False)
+    train(stackgan_config(2, word_attention=True), tmp_path / "resumed", progress=False)
+    train(stackgan_config(4, word_attention=True), tmp_path / "resumed", resume=True, progress=False)
+    assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
+    recipe = gankit.load(tmp_path / "straight").recipe
+    body = recipe.nets["G"].stage1.body
+    assert [a.value.out_features for a in body.attention] == [16, 8]  # the 8x8 and 16x16 maps (g_base 8)
+    assert all(float(a.gamma.detach()) != 0 for a in body.attention)  # trained: the words reach the image
+    ids = recipe.encode_text(["a small red circle above a large blue square"] * 2)
+    inputs = {"z": torch.randn(2, 8), "eps": torch.randn(2, 8), "caption": ids}
+    with torch.no_grad():
+        images = recipe.eval().generate(inputs)
+        for a in body.attention:
+            a.gamma.zero_()
+        assert not torch.allclose(recipe.generate(inputs), images)
+    with pytest.raises(ValueError, match="reads the caption's words.*cannot draw from an embedding alone"):
+        recipe.generate({**inputs, "embedding": recipe.embed(ids)})
+    with pytest.raises(Exception, match="model.word_attention.*needs model.text_encoder=gankit and model.g_text=affine"):
+        train(stackgan_config(1, word_attention=True, g_text="input"), tmp_path / "bad", progress=False)
+
+
 def test_a_spectral_discriminator_has_no_batchnorm_and_resumes_with_its_power_iteration_state(tmp_path):
     train(stackgan_config(4, d_norm="spectral"), tmp_path / "straight", progress=False)
     train(stackgan_config(2, d_norm="spectral"), tmp_path / "resumed", progress=False)
@@ -511,12 +566,13 @@ def test_stackgan_refuses_a_data_size_neither_stage_draws(tmp_path):
         train(cfg, tmp_path / "run", progress=False)
 
 
-def test_interpolate_walks_between_two_captions_with_each_rows_noise_fixed(tmp_path, capsys):
+@pytest.mark.parametrize("options", [{}, {"word_attention": True}], ids=["sentence", "words"])
+def test_interpolate_walks_between_two_captions_with_each_rows_noise_fixed(tmp_path, capsys, options):
     import argparse
 
     from gankit.commands.interpolate import caption_walk
 
-    train(stackgan_config(2), tmp_path / "run", progress=False)
+    train(stackgan_config(2, **options), tmp_path / "run", progress=False)
     run = gankit.load(tmp_path / "run")
     texts = ["a small red circle", "a large blue star"]
     args = argparse.Namespace(text=texts, rows=3, steps=4, seed=5, truncation=None, run_dir=str(tmp_path / "run"))

@@ -66,14 +66,13 @@ def caption_walk(run, args):
     keeps its own noise (z, and the conditioning augmentation's eps) all the way."""
     import torch
 
-    if not hasattr(run.recipe, "embed_texts"):
+    if not hasattr(run.recipe, "caption_path"):
         raise ConfigError(f"--text needs a text-to-image run (stackgan); {args.run_dir} is {run.config.model}")
     if len(args.text) != 2:
         raise ConfigError(f"--text walks between two captions: give it exactly twice, got {len(args.text)}")
-    start, end = run.recipe.embed_texts(args.text)
-    t = torch.linspace(0, 1, args.steps, device=start.device)[:, None]
-    path = torch.lerp(start[None], end[None], t)  # (steps, dim)
+    ids = run.recipe.encode_text(args.text).to(run.recipe.stage.device)
+    path = run.recipe.caption_path(ids, torch.linspace(0, 1, args.steps, device=ids.device))
     inputs = {name: value.repeat_interleave(args.steps, dim=0)
               for name, value in run.truncate(run.inputs(args.rows, args.seed), args.truncation).items()}
-    inputs["embedding"] = path.repeat(args.rows, 1)
+    inputs.update({name: value.repeat(args.rows, *[1] * (value.dim() - 1)) for name, value in path.items()})
     return run.generate(inputs)

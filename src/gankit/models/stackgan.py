@@ -5,7 +5,10 @@ sentence encoder (:mod:`gankit.text`, trained contrastively on the dataset's ima
 before the GAN, then frozen, as StackGAN's char-CNN-RNN was), through conditioning augmentation
 (``model.augmentation``; KL weight ``model.kl_weight``, the official 2), then a DCGAN generator
 whose every BatchNorm is scaled and shifted by the caption too (``model.g_text=affine``, DF-GAN's
-deep fusion; ``input``: StackGAN's, the caption at the input only).
+deep fusion; ``input``: StackGAN's, the caption at the input only). With ``model.word_attention``
+G's 8x8 and 16x16 maps also attend to the caption's words (AttnGAN's attention, Xu et al. 2018,
+over the encoder's per-word states), so that each region can read the words of the object it draws:
+one sentence vector for a two-object scene left the second object wrong (benchmarks/RESULTS.md).
 The discriminator is matching-aware (Reed et al. 2016, as StackGAN's code): a real image with
 its caption is real, a generated image with its caption and a real image with a mismatched
 caption are fake, weighted 1, 1 - m and m (``model.mismatch``, the official 0.5; 0 is the ablation).
@@ -103,6 +106,9 @@ class StackGANOptions:
     # logit plus <W e, summed features>; it doubled caption accuracy on shapes, benchmarks/RESULTS.md)
     # or "joint" (StackGAN's: the text tiled over the 4x4 feature map and convolved with it).
     d_text: str = "projection"
+    # G's 8x8 and 16x16 maps also attend to the caption's words (AttnGAN's word attention, Xu et al.
+    # 2018; gankit's encoder's per-word states), so each region can read the words of the object it draws.
+    word_attention: bool = False
     # Weight of a text-matching loss on G (AttnGAN's sentence-level DAMSM term, Xu et al. 2018): the
     # contrastive loss, at AttnGAN's scale 10, between the caption embeddings and the embeddings of
     # G's images by the image encoder trained with gankit's caption encoder (frozen). Only that
@@ -182,10 +188,14 @@ class StackGAN(TrainLossRecipe):
                               "its input only: add --set model.g_text=input (the default, model.g_text=affine, "
                               "fuses the caption into DCGAN's fractional-strided generator)")
         embed_dim = MINILM_DIM if self.minilm is not None else options.encoder_dim
+        if options.word_attention and (self.minilm is not None or options.g_text != "affine"):
+            raise ConfigError("model.word_attention reads gankit's caption encoder's words in the fused generator: "
+                              "it needs model.text_encoder=gankit and model.g_text=affine")
         # The vocabulary (word ids are the caption input) lives in gankit's encoder, used or not.
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
         self.register_buffer("encoder_ready", torch.zeros((), dtype=torch.bool))
         self.caption_length = dataset_captions.max_words(self.dataset)
+        self.word_dim = 2 * self.encoder.rnn.hidden_size if options.word_attention else 0
         for name in ("text_matching", "mode_seeking"):
             if getattr(options, name) < 0:
                 raise ConfigError(f"model.{name} is a loss weight, >= 0; got {getattr(options, name)}")
@@ -198,7 +208,7 @@ class StackGAN(TrainLossRecipe):
         self.nets["G"] = StackGenerator(options.latent_dim, embed_dim, options.condition_dim, channels,
                                         options.stage1_size, self.two_stages, options.g_base,
                                         options.residual_blocks, options.augmentation, options.upsampling,
-                                        options.g_text)
+                                        options.g_text, self.word_dim)
         batchnorm = options.d_norm == "batch"
         for name, d_size in [("D", options.stage1_size), ("D2", size)][:1 + self.two_stages]:
             self.nets[name] = MatchingDiscriminator(channels, d_size, embed_dim, options.d_base, batchnorm=batchnorm,
@@ -256,6 +266,31 @@ class StackGAN(TrainLossRecipe):
         with torch.no_grad():
             return self.encoder(ids, lengths)
 
+    def caption_words(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """With ``model.word_attention``: the caption's per-word states (N, L, 2 * hidden) and their
+        attention bias (N, L): 0 at its words, -inf at the padding; without gradients. Otherwise None."""
+        if not self.word_dim:
+            return None
+        lengths = (ids != 0).sum(1).clamp(min=1)
+        with torch.no_grad():
+            states = self.encoder.word_states(ids, lengths)
+        words = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
+        return states, torch.zeros(words.shape, device=ids.device).masked_fill(~words, float("-inf"))
+
+    def caption_path(self, ids: torch.Tensor, t: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Inputs that walk from caption ``ids[0]`` to ``ids[1]`` (word ids, (2, L)) at the points
+        ``t`` (steps,) in [0, 1]: the straight path between their embeddings and, with word attention,
+        both captions' words, weighted 1 - t and t (``word_states``, ``word_bias``)."""
+        ends = self.embed(ids)
+        path = {"embedding": torch.lerp(ends[:1], ends[1:], t[:, None])}
+        if self.word_dim:
+            states, bias = self.caption_words(ids)
+            length = ids.shape[1]
+            weight = torch.cat([(1 - t)[:, None].expand(-1, length), t[:, None].expand(-1, length)], 1)
+            path["word_states"] = states.reshape(1, 2 * length, -1).expand(len(t), -1, -1)
+            path["word_bias"] = bias.reshape(1, -1) + weight.log()
+        return path
+
     def encode_text(self, texts: list[str]) -> torch.Tensor:
         """Caption strings as the ``caption`` input (N, L), with a clear error for words the model never saw."""
         vocabulary = self.encoder.vocabulary
@@ -283,17 +318,22 @@ class StackGAN(TrainLossRecipe):
             return [Phase("D", trains=("D", "D2"), keeps_graph_of=("G",)), Phase("G", trains=("G", "G2"), draws=())]
         return [Phase("D", trains="D2", keeps_graph_of=("G",)), Phase("G", trains="G2", draws=())]
 
-    def embed_texts(self, texts: list[str]) -> torch.Tensor:
-        """Caption strings -> their embeddings (N, encoder_dim), the point a caption conditions G on."""
-        return self.embed(self.encode_text(texts).to(self.stage.device))
-
     def generate(self, inputs, net=None):
         """Images of the current stage; stage I's enlarged (nearest) to the data's size.
 
         An ``embedding`` entry (N, encoder_dim), e.g. a point between two captions' embeddings
-        (``gankit interpolate --text A --text B``), replaces the ``caption``'s."""
+        (``gankit interpolate --text A --text B``), replaces the ``caption``'s; with word attention
+        it comes with ``word_states`` and ``word_bias`` (:meth:`caption_path`)."""
+        if "embedding" in inputs and self.word_dim and "word_states" not in inputs:
+            raise ValueError("this run's generator reads the caption's words (model.word_attention), so it cannot "
+                             "draw from an embedding alone; caption_path gives the words of a walk between captions")
         embedding = inputs["embedding"] if "embedding" in inputs else self.embed(inputs["caption"])
-        return self.enlarged((net or self.nets["G"])(inputs["z"], inputs["eps"], embedding, int(self.stage) + 1)[-1])
+        if "word_states" in inputs:
+            words = inputs["word_states"], inputs["word_bias"]
+        else:
+            words = None if "embedding" in inputs else self.caption_words(inputs["caption"])
+        return self.enlarged((net or self.nets["G"])(inputs["z"], inputs["eps"], embedding, int(self.stage) + 1,
+                                                     words=words)[-1])
 
     def trained_discriminators(self) -> list[tuple[str, int]]:
         """(D's name, index of the stage it judges) for the discriminators this stage trains."""
@@ -348,13 +388,16 @@ class StackGAN(TrainLossRecipe):
         batch = step.batch
         n = len(batch["x"])
         paraphrase = step.randint(batch["captions"].shape[1], n)
-        text = self.embed(batch["captions"][torch.arange(n, device=paraphrase.device), paraphrase])
+        ids = batch["captions"][torch.arange(n, device=paraphrase.device), paraphrase]
+        text, words = self.embed(ids), self.caption_words(ids)
         inputs = self.draw_inputs(n, step.noise, caption=batch["caption"])  # z and eps; the caption is `text`
         fake_text, eps = text, inputs["eps"]
         if self.mode_seeking:  # pairs (i, i + n//2) of one caption and CA noise, with their own z
             fake_text, eps = paired_conditions(text), paired_conditions(eps)
+            words = words and tuple(paired_conditions(w) for w in words)
         stage = int(self.stage)
-        fakes = self.net("G")(inputs["z"], eps, fake_text, stage + 1, freeze_first=stage == 1 and not self.options.joint)
+        fakes = self.net("G")(inputs["z"], eps, fake_text, stage + 1, freeze_first=stage == 1 and not self.options.joint,
+                              words=words)
         # DDP's wrapper runs this very module, so the KL term is read from it.
         step.shared["fake"] = fakes, fake_text, self.nets["G"].last_kl, inputs["z"]
         reals = [batch["x"]] if stage == 0 else [F.avg_pool2d(batch["x"], 2), batch["x"]]

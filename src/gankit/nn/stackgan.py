@@ -6,7 +6,8 @@
   Gaussian near N(0, I). Without augmentation (the ablation), ``c = mu(e)``.
 * :class:`TextGenerator`: G(z, eps, e) = a DCGAN generator of ``cat(z, c)``, or StackGAN's own
   (:class:`UpsamplingGenerator`: nearest upsampling + 3x3 convolutions), or one that also fuses c
-  into every layer (:class:`FusionGenerator`, DF-GAN's affine transformations).
+  into every layer (:class:`FusionGenerator`, DF-GAN's affine transformations), whose 8x8 and
+  larger maps may also attend to the caption's words (:class:`WordAttention`, AttnGAN's).
 * :class:`MatchingDiscriminator`: D(x, e): the DCGAN body's last feature map (4x4) joined with a
   compressed e copied to every position, a 3x3 convolution over both, then the logit over the 4x4
   map, as StackGAN's ``D_GET_LOGITS`` joins image and text, or Miyato & Koyama's projection of
@@ -93,13 +94,45 @@ class TextAffine(nn.Module):
         return self.norm(h) * self.scale(c)[:, :, None, None] + self.shift(c)[:, :, None, None]
 
 
+class WordAttention(nn.Module):
+    """Each position of a feature map reads the caption's words (AttnGAN, Xu et al. 2018): its
+    features ask a query, every word answers with a key, and the position receives the words'
+    values weighted by the softmax of query . key over the caption's words (padding masked out).
+
+    (h (N, C, H, W), words (N, T, word_dim), bias (N, T)) -> h + gamma * context. ``bias`` is added to
+    the scores: 0 at a caption's words and -inf at its padding; a log-weight per word (log(1 - t) on
+    one caption's words, log(t) on another's) mixes two captions' words. gamma
+    starts at 0 (SAGAN's choice, Zhang et al. 2019), so at initialisation this is the identity and
+    the words' influence grows as training finds it useful. A sentence vector tells every position
+    the same thing; with the words, the upper half can take "red circle" and the lower half "blue square".
+    """
+
+    def __init__(self, width: int, word_dim: int, dim: int = 32):
+        super().__init__()
+        self.query = nn.Conv2d(width, dim, 1, bias=False)
+        self.key = nn.Linear(word_dim, dim, bias=False)
+        self.value = nn.Linear(word_dim, width, bias=False)
+        self.gamma = nn.Parameter(torch.zeros(()))
+        self.scale = dim ** -0.5
+
+    def forward(self, h: torch.Tensor, words: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        n, c, height, width = h.shape
+        words = words.to(h.dtype)
+        query = self.query(h).flatten(2).transpose(1, 2)  # (N, HW, dim)
+        scores = self.scale * query @ self.key(words).transpose(1, 2)  # (N, HW, T)
+        weights = (scores + bias[:, None, :].to(scores.dtype)).softmax(2)
+        context = (weights @ self.value(words)).transpose(1, 2).reshape(n, c, height, width)
+        return h + self.gamma * context
+
+
 class FusionGenerator(nn.Module):
     """(z, c) -> images in [-1, 1]: DCGAN's generator (``cat(z, c)`` to the first 4x4 map, then
     fractional-strided convolutions) with every BatchNorm replaced by a :class:`TextAffine` of c, so
     the caption acts on each scale's features rather than only on the input, as in DF-GAN's deep
     text-image fusion blocks (which also keep the text away from the input; here it is kept there)."""
 
-    def __init__(self, latent_dim: int, condition_dim: int, channels: int, resolution: int, base: int = 64):
+    def __init__(self, latent_dim: int, condition_dim: int, channels: int, resolution: int, base: int = 64,
+                 word_dim: int = 0):
         super().__init__()
         start, widths = generator_widths(resolution, base)
         # Each convolution, then its affine: the order in which a seed has always drawn their weights.
@@ -112,11 +145,16 @@ class FusionGenerator(nn.Module):
         self.out = nn.Sequential(nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh())
         init_weights(self.convs)
         init_weights(self.out)
+        # With word_dim, the maps after the first (8x8 and larger) attend to the caption's words.
+        self.attention = nn.ModuleList(WordAttention(width, word_dim) for width in widths[1:]) if word_dim else None
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, c: torch.Tensor, words: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> torch.Tensor:
         h = torch.cat([z, c], 1)[:, :, None, None]
-        for conv, affine in zip(self.convs, self.affines):
+        for i, (conv, affine) in enumerate(zip(self.convs, self.affines)):
             h = torch.relu(affine(conv(h), c))
+            if self.attention is not None and i > 0:
+                h = self.attention[i - 1](h, *words)
         return self.out(h)
 
 
@@ -133,7 +171,8 @@ class TextGenerator(nn.Module):
     layer's features; transposed upsampling)."""
 
     def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, resolution: int,
-                 base: int = 64, augmentation: bool = True, upsampling: str = "transposed", g_text: str = "input"):
+                 base: int = 64, augmentation: bool = True, upsampling: str = "transposed", g_text: str = "input",
+                 word_dim: int = 0):
         super().__init__()
         if upsampling not in UPSAMPLING:
             raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}, got {upsampling!r}")
@@ -141,15 +180,18 @@ class TextGenerator(nn.Module):
             raise ValueError(f"g_text must be one of {', '.join(G_TEXT)}, got {g_text!r}")
         self.augmentation = ConditioningAugmentation(embed_dim, condition_dim, augmentation)
         if g_text == "affine":
-            self.body = FusionGenerator(latent_dim, condition_dim, channels, resolution, base)
+            self.body = FusionGenerator(latent_dim, condition_dim, channels, resolution, base, word_dim)
         else:
+            if word_dim:
+                raise ValueError("word attention is part of the fused generator: it needs g_text='affine'")
             body = DCGANGenerator if upsampling == "transposed" else UpsamplingGenerator
             self.body = body(latent_dim + condition_dim, channels, resolution, base)
 
-    def forward(self, z: torch.Tensor, eps: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, eps: torch.Tensor, embedding: torch.Tensor,
+                words: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         c, mu, logvar = self.augmentation(embedding.to(z.dtype), eps)
         self.last_kl = kl_to_standard_normal(mu, logvar)
-        return self.body(z, c) if isinstance(self.body, FusionGenerator) else self.body(torch.cat([z, c], 1))
+        return self.body(z, c, words) if isinstance(self.body, FusionGenerator) else self.body(torch.cat([z, c], 1))
 
 
 TEXT_JOINS = ("joint", "projection")
@@ -247,10 +289,10 @@ class StackGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, first_size: int,
                  two_stages: bool, base: int = 32, blocks: int = 2, augmentation: bool = True,
-                 upsampling: str = "transposed", g_text: str = "input"):
+                 upsampling: str = "transposed", g_text: str = "input", word_dim: int = 0):
         super().__init__()
         self.stage1 = TextGenerator(latent_dim, embed_dim, condition_dim, channels, first_size, base, augmentation,
-                                    upsampling, g_text)
+                                    upsampling, g_text, word_dim)
         self.stage2 = (RefinerGenerator(channels, embed_dim, condition_dim, base, blocks, augmentation)
                        if two_stages else None)
         self._register_load_state_dict_pre_hook(self._stage_one_keys)
@@ -263,9 +305,10 @@ class StackGenerator(nn.Module):
             state_dict[prefix + "stage1." + key[len(prefix):]] = state_dict.pop(key)
 
     def forward(self, z: torch.Tensor, eps: torch.Tensor, embedding: torch.Tensor, stages: int = 1,
-                freeze_first: bool = False) -> list[torch.Tensor]:
+                freeze_first: bool = False, words: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> list[torch.Tensor]:
         with torch.set_grad_enabled(torch.is_grad_enabled() and not freeze_first):
-            images = [self.stage1(z, eps, embedding)]
+            images = [self.stage1(z, eps, embedding, words)]
         kls = [] if freeze_first else [self.stage1.last_kl]
         if stages > 1:
             images.append(self.stage2(images[0], eps, embedding))

@@ -244,7 +244,7 @@ class Playground:
                 half = steps // 2
                 path[spec.name] = torch.cat([a[spec.name].repeat_interleave(half, 0),
                                              b[spec.name].repeat_interleave(steps - half, 0)])
-        if self.text_input:  # captions move continuously, between their embeddings
-            ends = self.run.recipe.embed(torch.cat([a[self.text_input], b[self.text_input]]))
-            path["embedding"] = torch.lerp(ends[:1], ends[1:], torch.linspace(0, 1, steps, device=ends.device)[:, None])
+        if self.text_input:  # captions move continuously, between their embeddings (and words)
+            ids = torch.cat([a[self.text_input], b[self.text_input]])
+            path.update(self.run.recipe.caption_path(ids, torch.linspace(0, 1, steps, device=ids.device)))
         return {"steps": steps, **self.picture(self.run.generate(path), nrow=steps)}

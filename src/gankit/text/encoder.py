@@ -31,25 +31,34 @@ class CaptionEncoder(nn.Module):
         self.rnn = nn.GRU(word_dim, hidden, batch_first=True, bidirectional=True)
         self.out = nn.Linear(2 * hidden, dim)
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Embeddings of word ids (N, T), padded with 0 after each caption's ``lengths`` words.
+    def word_states(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Each word's state in both directions (N, T, 2 * hidden), word i at position i (rows past a
+        caption's ``lengths`` words hold states of the padding: mask them out).
 
-        The last state of each direction, without packing the sequences (which ``torch.export``
-        cannot trace): the forward direction's state after the last word is its output at position
-        ``length - 1``; the backward direction's state after the first word is its output there once
-        the words are moved to the end of the row (the padding before them is read after it).
+        Without packing the sequences (which ``torch.export`` cannot trace): the forward direction
+        reads the row as it is; the backward direction reads it with the words moved to the end of
+        the row, so that it meets the padding before them and the words last, and its states are
+        moved back to the words' positions.
         """
         n, t = ids.shape
         lengths = lengths.to(ids.device)
         shift = t - lengths  # where each caption starts when right-aligned
-        source = torch.arange(t, device=ids.device)[None, :] - shift[:, None]
+        positions = torch.arange(t, device=ids.device)[None, :]
+        source = positions - shift[:, None]
         right_aligned = torch.where(source >= 0, ids.gather(1, source.clamp(min=0)), torch.zeros_like(ids))
         h = self.rnn.hidden_size
         left, _ = self.rnn(self.embed(ids))  # (N, T, 2h)
         right, _ = self.rnn(self.embed(right_aligned))
-        forward = left[:, :, :h].gather(1, (lengths - 1)[:, None, None].expand(-1, 1, h))
-        backward = right[:, :, h:].gather(1, shift[:, None, None].expand(-1, 1, h))
-        return nn.functional.normalize(self.out(torch.cat([forward, backward], 2).squeeze(1)), dim=1)
+        back = right[:, :, h:].gather(1, (positions + shift[:, None]).clamp(max=t - 1)[:, :, None].expand(-1, -1, h))
+        return torch.cat([left[:, :, :h], back], 2)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Embeddings of word ids (N, T), padded with 0 after each caption's ``lengths`` words: the
+        forward direction's state after the last word and the backward direction's after the first."""
+        states = self.word_states(ids, lengths)
+        h = self.rnn.hidden_size
+        forward = states[:, :, :h].gather(1, (lengths.to(ids.device) - 1)[:, None, None].expand(-1, 1, h))
+        return nn.functional.normalize(self.out(torch.cat([forward, states[:, :1, h:]], 2).squeeze(1)), dim=1)
 
     @torch.no_grad()
     def encode(self, captions: list[str], batch_size: int = 1024) -> torch.Tensor:
