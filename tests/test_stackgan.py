@@ -297,9 +297,9 @@ def test_word_attention_is_the_identity_at_initialisation_reads_only_words_and_s
 
 
 def test_stackgan_with_word_attention_trains_resumes_bit_exactly_and_draws_from_the_words(tmp_path):
-    train(stackgan_config(4, word_attention=True), tmp_path / "straight", progress=False)
-    train(stackgan_config(2, word_attention=True), tmp_path / "resumed", progress=False)
-    train(stackgan_config(4, word_attention=True), tmp_path / "resumed", resume=True, progress=False)
+    train(stackgan_config(4, g_text="words"), tmp_path / "straight", progress=False)
+    train(stackgan_config(2, g_text="words"), tmp_path / "resumed", progress=False)
+    train(stackgan_config(4, g_text="words"), tmp_path / "resumed", resume=True, progress=False)
     assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
     recipe = gankit.load(tmp_path / "straight").recipe
     body = recipe.nets["G"].stage1.body
@@ -314,8 +314,8 @@ def test_stackgan_with_word_attention_trains_resumes_bit_exactly_and_draws_from_
         assert not torch.allclose(recipe.generate(inputs), images)
     with pytest.raises(ValueError, match="reads the caption's words.*cannot draw from an embedding alone"):
         recipe.generate({**inputs, "embedding": recipe.embed(ids)})
-    with pytest.raises(Exception, match="model.word_attention.*needs model.text_encoder=gankit and model.g_text=affine"):
-        train(stackgan_config(1, word_attention=True, g_text="input"), tmp_path / "bad", progress=False)
+    with pytest.raises(Exception, match="model.g_text must be one of input, affine, words"):
+        train(stackgan_config(1, g_text="attention"), tmp_path / "bad", progress=False)
 
 
 def test_a_spectral_discriminator_has_no_batchnorm_and_resumes_with_its_power_iteration_state(tmp_path):
@@ -566,13 +566,13 @@ def test_stackgan_refuses_a_data_size_neither_stage_draws(tmp_path):
         train(cfg, tmp_path / "run", progress=False)
 
 
-@pytest.mark.parametrize("options", [{}, {"word_attention": True}], ids=["sentence", "words"])
-def test_interpolate_walks_between_two_captions_with_each_rows_noise_fixed(tmp_path, capsys, options):
+@pytest.mark.parametrize("g_text", ["affine", "words"])
+def test_interpolate_walks_between_two_captions_with_each_rows_noise_fixed(tmp_path, capsys, g_text):
     import argparse
 
     from gankit.commands.interpolate import caption_walk
 
-    train(stackgan_config(2, **options), tmp_path / "run", progress=False)
+    train(stackgan_config(2, g_text=g_text), tmp_path / "run", progress=False)
     run = gankit.load(tmp_path / "run")
     texts = ["a small red circle", "a large blue star"]
     args = argparse.Namespace(text=texts, rows=3, steps=4, seed=5, truncation=None, run_dir=str(tmp_path / "run"))
@@ -716,11 +716,14 @@ def test_minilm_equals_sentence_transformers_and_drives_stackgan(tmp_path, monke
     import gankit.models.stackgan as stackgan_module
     monkeypatch.setattr(stackgan_module, "minilm_embeddings",
                         lambda name, language, encoder: {t: encoder.encode([t])[0] for t in texts[:1]})
-    train(stackgan_config(2, text_encoder="minilm"), tmp_path / "run", progress=False)
+    train(stackgan_config(2, text_encoder="minilm", g_text="affine"), tmp_path / "run", progress=False)
     run = gankit.load(tmp_path / "run")
     assert run.recipe.nets["G"].stage1.augmentation.fc.in_features == 384
     ids = run.recipe.encode_text(["a small red circle", "a large blue star"])
     torch.testing.assert_close(run.recipe.embed(ids), sentence_encoder().encode(["a small red circle", "a large blue star"]))
     from gankit.config import ConfigError
     with pytest.raises(ConfigError, match="English only"):
-        train(stackgan_config(1, text_encoder="minilm", language="both"), tmp_path / "ko", progress=False)
+        train(stackgan_config(1, text_encoder="minilm", language="both", g_text="affine"), tmp_path / "ko",
+              progress=False)
+    with pytest.raises(ConfigError, match="MiniLM gives one vector per caption: add --set model.g_text=affine"):
+        train(stackgan_config(1, text_encoder="minilm"), tmp_path / "words", progress=False)

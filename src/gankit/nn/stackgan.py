@@ -159,7 +159,7 @@ class FusionGenerator(nn.Module):
 
 
 UPSAMPLING = ("transposed", "nearest")
-G_TEXT = ("input", "affine")
+G_TEXT = ("input", "affine", "words")
 
 
 class TextGenerator(nn.Module):
@@ -167,8 +167,9 @@ class TextGenerator(nn.Module):
 
     ``upsampling``: "transposed" (a DCGAN generator: fractional-strided 4x4 convolutions) or
     "nearest" (:class:`UpsamplingGenerator`, StackGAN's code). ``g_text``: "input" (c joins z at the
-    input only, as StackGAN) or "affine" (:class:`FusionGenerator`: c also scales and shifts every
-    layer's features; transposed upsampling)."""
+    input only, as StackGAN), "affine" (:class:`FusionGenerator`: c also scales and shifts every
+    layer's features; transposed upsampling) or "words" (the same, and its 8x8 and larger maps attend
+    to the caption's words, each ``word_dim`` wide: :class:`WordAttention`)."""
 
     def __init__(self, latent_dim: int, embed_dim: int, condition_dim: int, channels: int, resolution: int,
                  base: int = 64, augmentation: bool = True, upsampling: str = "transposed", g_text: str = "input",
@@ -179,11 +180,12 @@ class TextGenerator(nn.Module):
         if g_text not in G_TEXT:
             raise ValueError(f"g_text must be one of {', '.join(G_TEXT)}, got {g_text!r}")
         self.augmentation = ConditioningAugmentation(embed_dim, condition_dim, augmentation)
-        if g_text == "affine":
+        if (g_text == "words") != bool(word_dim):
+            raise ValueError(f"g_text='words' needs the width of the caption's word states (word_dim), and only it "
+                             f"does; got g_text={g_text!r}, word_dim={word_dim}")
+        if g_text != "input":
             self.body = FusionGenerator(latent_dim, condition_dim, channels, resolution, base, word_dim)
         else:
-            if word_dim:
-                raise ValueError("word attention is part of the fused generator: it needs g_text='affine'")
             body = DCGANGenerator if upsampling == "transposed" else UpsamplingGenerator
             self.body = body(latent_dim + condition_dim, channels, resolution, base)
 
