@@ -101,10 +101,10 @@ class WordAttention(nn.Module):
 
     (h (N, C, H, W), words (N, T, word_dim), bias (N, T)) -> h + gamma * context. ``bias`` is added to
     the scores: 0 at a caption's words and -inf at its padding; a log-weight per word (log(1 - t) on
-    one caption's words, log(t) on another's) mixes two captions' words. gamma
-    starts at 0 (SAGAN's choice, Zhang et al. 2019), so at initialisation this is the identity and
-    the words' influence grows as training finds it useful. A sentence vector tells every position
-    the same thing; with the words, the upper half can take "red circle" and the lower half "blue square".
+    one caption's words, log(t) on another's) mixes two captions' words. gamma starts at 0 (SAGAN's
+    choice, Zhang et al. 2019), so at initialisation this is the identity and the words' influence
+    grows as training finds it useful. A sentence vector tells every position the same thing; with
+    the words, the upper half can take "red circle" and the lower half "blue square".
     """
 
     def __init__(self, width: int, word_dim: int, dim: int = 32):
