@@ -259,34 +259,34 @@ class StackGAN(TrainLossRecipe):
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """Word ids (N, L), 0-padded -> caption embeddings (N, encoder_dim), without gradients."""
+        return self.read_caption(ids)[0]
+
+    def read_caption(self, ids: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
+        """Word ids (N, L), 0-padded -> the caption embeddings (N, encoder_dim) and, with
+        ``model.g_text=words``, the per-word states (N, L, 2 * hidden) with their attention bias (N, L):
+        0 at the words, -inf at the padding (otherwise None). One pass of the encoder, without gradients."""
         # MiniLM reads the caption's text. Training looks its embedding up in the dataset's table
         # (computed once and cached on disk: 13 ms a caption on one core, about 9 minutes for shapes'
         # 42,000 distinct captions, under a minute for emoji's); other captions are embedded when met.
         if self.minilm is not None:
-            return self.minilm.encode(self.decode_caption(ids)).to(ids.device)
-        lengths = (ids != 0).sum(1).clamp(min=1)
-        with torch.no_grad():
-            return self.encoder(ids, lengths)
-
-    def caption_words(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """With ``model.g_text=words``: the caption's per-word states (N, L, 2 * hidden) and their
-        attention bias (N, L): 0 at its words, -inf at the padding; without gradients. Otherwise None."""
-        if not self.word_dim:
-            return None
+            return self.minilm.encode(self.decode_caption(ids)).to(ids.device), None
         lengths = (ids != 0).sum(1).clamp(min=1)
         with torch.no_grad():
             states = self.encoder.word_states(ids, lengths)
-        words = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
-        return states, torch.zeros(words.shape, device=ids.device).masked_fill(~words, float("-inf"))
+            embedding = self.encoder.sentence(states, lengths)
+        if not self.word_dim:
+            return embedding, None
+        padding = torch.arange(ids.shape[1], device=ids.device)[None, :] >= lengths[:, None]
+        return embedding, (states, torch.zeros(padding.shape, device=ids.device).masked_fill(padding, float("-inf")))
 
     def caption_path(self, ids: torch.Tensor, t: torch.Tensor) -> dict[str, torch.Tensor]:
         """Inputs that walk from caption ``ids[0]`` to ``ids[1]`` (word ids, (2, L)) at the points
         ``t`` (steps,) in [0, 1]: the straight path between their embeddings and, with word attention,
         both captions' words, weighted 1 - t and t (``word_states``, ``word_bias``)."""
-        ends = self.embed(ids)
+        ends, words = self.read_caption(ids)
         path = {"embedding": torch.lerp(ends[:1], ends[1:], t[:, None])}
-        if self.word_dim:
-            states, bias = self.caption_words(ids)
+        if words is not None:
+            states, bias = words
             length = ids.shape[1]
             weight = torch.cat([(1 - t)[:, None].expand(-1, length), t[:, None].expand(-1, length)], 1)
             path["word_states"] = states.reshape(1, 2 * length, -1).expand(len(t), -1, -1)
@@ -329,11 +329,11 @@ class StackGAN(TrainLossRecipe):
         if "embedding" in inputs and self.word_dim and "word_states" not in inputs:
             raise ValueError("this run's generator reads the caption's words (model.g_text=words), so it cannot "
                              "draw from an embedding alone; caption_path gives the words of a walk between captions")
-        embedding = inputs["embedding"] if "embedding" in inputs else self.embed(inputs["caption"])
-        if "word_states" in inputs:
-            words = inputs["word_states"], inputs["word_bias"]
+        if "embedding" in inputs:
+            embedding = inputs["embedding"]
+            words = (inputs["word_states"], inputs["word_bias"]) if "word_states" in inputs else None
         else:
-            words = None if "embedding" in inputs else self.caption_words(inputs["caption"])
+            embedding, words = self.read_caption(inputs["caption"])
         return self.enlarged((net or self.nets["G"])(inputs["z"], inputs["eps"], embedding, int(self.stage) + 1,
                                                      words=words)[-1])
 
@@ -391,7 +391,7 @@ class StackGAN(TrainLossRecipe):
         n = len(batch["x"])
         paraphrase = step.randint(batch["captions"].shape[1], n)
         ids = batch["captions"][torch.arange(n, device=paraphrase.device), paraphrase]
-        text, words = self.embed(ids), self.caption_words(ids)
+        text, words = self.read_caption(ids)
         inputs = self.draw_inputs(n, step.noise, caption=batch["caption"])  # z and eps; the caption is `text`
         fake_text, eps = text, inputs["eps"]
         if self.mode_seeking:  # pairs (i, i + n//2) of one caption and CA noise, with their own z

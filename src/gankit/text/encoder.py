@@ -53,11 +53,14 @@ class CaptionEncoder(nn.Module):
         return torch.cat([left[:, :, :h], back], 2)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Embeddings of word ids (N, T), padded with 0 after each caption's ``lengths`` words: the
-        forward direction's state after the last word and the backward direction's after the first."""
-        states = self.word_states(ids, lengths)
+        """Embeddings of word ids (N, T), padded with 0 after each caption's ``lengths`` words."""
+        return self.sentence(self.word_states(ids, lengths), lengths)
+
+    def sentence(self, states: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The embeddings from :meth:`word_states`: the forward direction's state after the last word
+        and the backward direction's after the first, mapped and normalised."""
         h = self.rnn.hidden_size
-        forward = states[:, :, :h].gather(1, (lengths.to(ids.device) - 1)[:, None, None].expand(-1, 1, h))
+        forward = states[:, :, :h].gather(1, (lengths.to(states.device) - 1)[:, None, None].expand(-1, 1, h))
         return nn.functional.normalize(self.out(torch.cat([forward, states[:, :1, h:]], 2).squeeze(1)), dim=1)
 
     @torch.no_grad()
