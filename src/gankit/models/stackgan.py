@@ -326,14 +326,15 @@ class StackGAN(TrainLossRecipe):
         An ``embedding`` entry (N, encoder_dim), e.g. a point between two captions' embeddings
         (``gankit interpolate --text A --text B``), replaces the ``caption``'s; with word attention
         it comes with ``word_states`` and ``word_bias`` (:meth:`caption_path`)."""
-        if "embedding" in inputs and self.word_dim and "word_states" not in inputs:
+        if "embedding" not in inputs:
+            embedding, words = self.read_caption(inputs["caption"])
+        elif "word_states" in inputs:
+            embedding, words = inputs["embedding"], (inputs["word_states"], inputs["word_bias"])
+        elif self.word_dim:
             raise ValueError("this run's generator reads the caption's words (model.g_text=words), so it cannot "
                              "draw from an embedding alone; caption_path gives the words of a walk between captions")
-        if "embedding" in inputs:
-            embedding = inputs["embedding"]
-            words = (inputs["word_states"], inputs["word_bias"]) if "word_states" in inputs else None
         else:
-            embedding, words = self.read_caption(inputs["caption"])
+            embedding, words = inputs["embedding"], None
         return self.enlarged((net or self.nets["G"])(inputs["z"], inputs["eps"], embedding, int(self.stage) + 1,
                                                      words=words)[-1])
 
