@@ -2,6 +2,7 @@
 augmentation, the matching-aware discriminator's mismatched pairs, and stackgan end to end
 (training, a bit-exact resume, `gankit sample --text`, caption accuracy)."""
 
+import json
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ from gankit.models.recipe import Progress, Step
 from gankit.nn.dcgan import DCGANGenerator
 from gankit.nn.stackgan import ConditioningAugmentation, kl_to_standard_normal
 from gankit.noise import Noise
+from gankit.text import captions
 from gankit.text.contrastive import contrastive_loss, retrieval_accuracy, swap_accuracy, train_caption_encoder
 from gankit.text.encoder import CaptionEncoder
 from gankit.text.vocabulary import Vocabulary, words
@@ -727,3 +729,41 @@ def test_minilm_equals_sentence_transformers_and_drives_stackgan(tmp_path, monke
               progress=False)
     with pytest.raises(ConfigError, match="MiniLM gives one vector per caption: add --set model.g_text=affine"):
         train(stackgan_config(1, text_encoder="minilm"), tmp_path / "words", progress=False)
+
+
+def test_a_shipped_judge_loads_as_written_and_refuses_a_corrupt_file(tmp_path, monkeypatch):
+    from gankit.metrics import rprecision
+    from gankit.text import store
+    from gankit.text.contrastive import ImageEncoder
+
+    torch.manual_seed(0)
+    pair = store.new_encoder("shapes", 16).eval(), ImageEncoder(3, 16).eval()
+    monkeypatch.setattr(store, "fitted_pair", lambda *args, **kwargs: (*pair, {"retrieval_r1_of_100": 0.5}))
+    record = rprecision.save_judge("shapes", "en", tmp_path)
+    assert record["judge"] == rprecision.judge_hash(*pair) and record["dim"] == 16
+    text_judge, image_judge, loaded = rprecision.shipped_judge("shapes", "en", tmp_path)
+    assert loaded == record and rprecision.judge_hash(text_judge, image_judge) == record["judge"]
+    ids = torch.from_numpy(captions.token_ids("shapes", np.array(["a small red circle"]), captions.max_words("shapes")))
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    torch.testing.assert_close(text_judge(ids, torch.tensor([4])), pair[0](ids, torch.tensor([4])), rtol=0, atol=0)
+    torch.testing.assert_close(image_judge(images), pair[1](images), rtol=0, atol=0)
+    assert rprecision.shipped_judge("shapes", "ko", tmp_path) is None  # none ships for Korean
+
+    json_path = rprecision.judge_path("shapes", "en", tmp_path).with_suffix(".json")
+    json_path.write_text(json.dumps({**record, "judge": "0" * 16}))  # another machine's vocabulary
+    with pytest.warns(UserWarning, match="does not fit this machine"):
+        assert rprecision.shipped_judge("shapes", "en", tmp_path) is None
+    weights = rprecision.judge_path("shapes", "en", tmp_path)
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\0")
+    with pytest.raises(RuntimeError, match="SHA-256"):
+        rprecision.shipped_judge("shapes", "en", tmp_path)
+
+
+def test_the_shipped_emoji_judge_matches_its_record():
+    from gankit.metrics import rprecision
+    from gankit.metrics.extractor import sha256_file
+
+    path = rprecision.judge_path("emoji", "en")
+    record = json.loads(path.with_suffix(".json").read_text())
+    assert sha256_file(path) == record["sha256"] and record["seed"] == rprecision.JUDGE_SEED
+    assert record["steps"] == rprecision.JUDGE_STEPS

