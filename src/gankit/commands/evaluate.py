@@ -1,4 +1,4 @@
-"""`gankit eval` and `gankit metrics train-extractor`: their parsers and what they run."""
+"""`gankit eval` and `gankit metrics` (train-extractor, train-judge, fetch-inception): their parsers and what they run."""
 from __future__ import annotations
 
 import argparse
