@@ -122,14 +122,6 @@ def find_local(name: str, split: str, root: str | os.PathLike | None = None
     return None
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _progress(label: str, got: int, total: int | None, out) -> None:
     if total:
         out.write(f"\rdownloading {label}: {got / 1e6:.1f}/{total / 1e6:.1f} MB ({100 * got // total}%)")

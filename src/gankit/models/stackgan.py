@@ -76,7 +76,10 @@ class StackGANOptions:
     # same attributes (on shapes: cosine 0.94-1.0 with gankit's encoder) are never counted as wrong.
     # Hard wrong captions and the fused G lifted caption accuracy on shapes (benchmarks/RESULTS.md).
     hard_mismatch: float = 0.9
-    ma_gp: float = 0.0  # weight of DF-GAN's matching-aware gradient penalty (Tao et al. 2022: 2, power 6); 0: off
+    # Weight of DF-GAN's matching-aware gradient penalty (Tao et al. 2022: 2, power 6); 0: off. The
+    # sixth power is tame only for gradient norms below 1 (DF-GAN's hinge D): with this BatchNorm D it
+    # exploded within 100 steps on shapes, and froze a spectrally normalised one (benchmarks/RESULTS.md).
+    ma_gp: float = 0.0
     # Instance noise (Sonderby et al. 2017): this std of Gaussian noise on every image D sees, real or
     # generated, decaying linearly to 0 over the budget, so that flat shapes on exact black (a support
     # a tanh output only approaches) and G's images overlap. 0: off (0.2 did not help on shapes: RESULTS.md).
@@ -145,6 +148,9 @@ class StackGAN(TrainLossRecipe):
     Options = StackGANOptions
     # StackGAN's 2e-4 for both networks left G far behind D on shapes (caption accuracy 0.002 after
     # 2,000 steps); G at 1e-3 with an EMA (the dcgan-fc preset's choices) drew clean colours on black by step 500.
+    # D at 1e-3 with both rates decaying over the budget's second half won at 10,000 steps on shapes
+    # (0.65 against 0.59) and on emoji (one seed) but lost at 20,000 (0.60 against 0.64), with less
+    # variety per caption: not the default (benchmarks/RESULTS.md).
     text_input = "caption"  # the input `gankit serve`'s caption box fills (through encode_text)
     train_defaults = {"lr_g": 1e-3, "lr_d": 2e-4, "betas": (0.5, 0.999), "ema": 0.999}
 
