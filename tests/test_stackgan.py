@@ -4,6 +4,8 @@ augmentation, the matching-aware discriminator's mismatched pairs, and stackgan 
 
 import json
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +24,9 @@ from gankit.text.encoder import CaptionEncoder
 from gankit.text.vocabulary import Vocabulary, words
 from gankit.train.trainer import train
 from test_seam import assert_same_weights, config, weights
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from stackgan_d_probe import KINDS, main as probe  # noqa: E402
 
 TINY = {"encoder_steps": 3, "g_base": 8, "d_base": 8, "latent_dim": 8, "condition_dim": 8, "encoder_dim": 16}
 
@@ -767,3 +772,14 @@ def test_the_shipped_emoji_judge_matches_its_record():
     record = json.loads(path.with_suffix(".json").read_text())
     assert sha256_file(path) == record["sha256"] and record["seed"] == rprecision.JUDGE_SEED
     assert record["steps"] == rprecision.JUDGE_STEPS
+
+
+def test_the_discriminator_probe_scores_each_kind_of_object_four_ways(tmp_path, capsys):
+    train(stackgan_config(1), tmp_path / "run", progress=False)
+    assert probe([str(tmp_path / "run"), "--batches", "1", "--json", str(tmp_path / "probe.json")]) == 0
+    rows = json.loads((tmp_path / "probe.json").read_text())["rows"]
+    assert [(row["shape"], row["size"]) for row in rows] == KINDS
+    for row in rows:  # four different inputs, four different scores, even from an untrained D
+        scores = [row["real"], row["empty"], row["g_in_real_batch"], row["g_batch"]]
+        assert all(math.isfinite(s) for s in scores) and len(set(scores)) == 4
+    assert "| small star |" in capsys.readouterr().out

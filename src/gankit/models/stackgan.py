@@ -149,7 +149,7 @@ class StackGAN(TrainLossRecipe):
     # StackGAN's 2e-4 for both networks left G far behind D on shapes (caption accuracy 0.002 after
     # 2,000 steps); G at 1e-3 with an EMA (the dcgan-fc preset's choices) drew clean colours on black by step 500.
     # D at 1e-3 with both rates decaying over the budget's second half won at 10,000 steps on shapes
-    # (0.65 against 0.59) and on emoji (two seeds) but lost at 20,000 (0.60 against 0.64), with less
+    # (0.65 against 0.59) and on emoji (three seeds) but lost at 20,000 (0.60 against 0.64), with less
     # variety per caption: not the default; the `stackgan-emoji` preset uses it (benchmarks/RESULTS.md).
     text_input = "caption"  # the input `gankit serve`'s caption box fills (through encode_text)
     train_defaults = {"lr_g": 1e-3, "lr_d": 2e-4, "betas": (0.5, 0.999), "ema": 0.999}
