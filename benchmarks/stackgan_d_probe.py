@@ -38,6 +38,8 @@ def probe(run_dir: Path, batches: int) -> list[dict]:
 
     run = gankit.load(run_dir)
     recipe = run.recipe
+    if run.config.model != "stackgan" or run.data_name != "shapes":
+        raise SystemExit(f"{run_dir} is a {run.config.model} run on {run.data_name}; the probe needs a stackgan run on shapes")
     data = captioned_split("shapes", recipe.options.language, recipe.options.stage1_size, "train")
     x = torch.from_numpy(data.x).float() / 127.5 - 1
     rows, ids = data.extra["attributes"], torch.from_numpy(data.extra["caption"])
