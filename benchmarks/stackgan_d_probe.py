@@ -33,6 +33,7 @@ def probe(run_dir: Path, batches: int) -> list[dict]:
     import torch
 
     import gankit
+    from gankit.data.pixels import from_uint8
     from gankit.data.shapes import SHAPES, SIZES
     from gankit.models.stackgan import captioned_split
 
@@ -41,8 +42,9 @@ def probe(run_dir: Path, batches: int) -> list[dict]:
     if run.config.model != "stackgan" or run.data_name != "shapes":
         raise SystemExit(f"{run_dir} is a {run.config.model} run on {run.data_name}; the probe needs a stackgan run on shapes")
     data = captioned_split("shapes", recipe.options.language, recipe.options.stage1_size, "train")
-    x = torch.from_numpy(data.x).float() / 127.5 - 1
     rows, ids = data.extra["attributes"], torch.from_numpy(data.extra["caption"])
+    # Training mode also moves BatchNorm's running statistics and spectral norm's power iteration,
+    # in memory only: the run's files are not written.
     D = recipe.nets["D"].train()
     rng = np.random.default_rng(0)
     out = []
@@ -50,9 +52,9 @@ def probe(run_dir: Path, batches: int) -> list[dict]:
         kind = np.nonzero((rows[:, 0] == 1) & (rows[:, 2] == SHAPES.index(shape)) & (rows[:, 3] == SIZES.index(size)))[0]
         scores = []
         for b in range(batches):
-            index = rng.choice(len(x), BATCH, replace=False)
+            index = rng.choice(len(data.x), BATCH, replace=False)
             index[:ROWS] = rng.choice(kind, ROWS, replace=False)
-            real, text = x[index], recipe.embed(ids[index])
+            real, text = from_uint8(data.x[index]), recipe.embed(ids[index])
             with torch.no_grad():
                 fake = run.generate(run.inputs(BATCH, seed=b, caption=ids[index]))
                 empty, mixed = real.clone(), real.clone()
