@@ -9,9 +9,11 @@ CHECKPOINT --metrics fid``: with the dataset's classifier by default (seconds pe
 from ``metrics.jsonl`` (the ``time`` of the last logged step at or before the checkpoint).
 
 Runs trained with a step budget (so that their figures do not depend on the machine's load) have a
-clock that does depend on it. ``--budget-minutes M`` puts such runs on one footing: each run's clock
-is scaled so that its last logged step falls at M minutes, i.e. the step budget is taken to be what
-the run makes in M minutes. Say so wherever such a curve is quoted.
+clock that does depend on it: a run that sped up when its neighbours finished bends its own time
+axis. ``--budget-minutes M`` puts such runs on one footing: a checkpoint at step s of a run whose last
+logged step is S is placed at M * s / S minutes, i.e. the step budget is taken to be what the run
+makes in M minutes at a constant cost per step (not true of a growing ProGAN, whose steps get dearer:
+use its own clock). Say so wherever such a curve is quoted.
 
 The table lists each checkpoint; below it, for each pair of runs, the time from which the first run's
 FID stays below the second's (each curve interpolated linearly between its checkpoints, compared where
@@ -47,6 +49,14 @@ def seconds_at(step: int, rows: list[tuple[int, float]]) -> float:
     """The logged time of the last row at or before ``step`` (checkpoints fall on logged steps)."""
     before = [seconds for logged, seconds in rows if logged <= step]
     return before[-1] if before else 0.0
+
+
+def minutes_at(step: int, rows: list[tuple[int, float]], budget_minutes: float | None = None) -> float:
+    """A checkpoint's place on the time axis: the run's own clock, or with ``budget_minutes`` its share
+    of the run's steps (the last logged step falls at ``budget_minutes``)."""
+    if budget_minutes:
+        return budget_minutes * step / rows[-1][0]
+    return seconds_at(step, rows) / 60
 
 
 def first_lasting_lead(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float | None:
@@ -88,11 +98,10 @@ def curve(run_dir: Path, args, known: dict[tuple[str, int], dict]) -> list[dict]
     if kept[-1] != checkpoints[-1]:
         kept.append(checkpoints[-1])
     rows = logged_seconds(run_dir)
-    scale = 60 * args.budget_minutes / rows[-1][1] if args.budget_minutes else 1.0
     points = []
     for checkpoint in kept:
         step = int(checkpoint.name.split("_")[-1])
-        minutes = scale * seconds_at(step, rows) / 60
+        minutes = minutes_at(step, rows, args.budget_minutes)
         point = known.get((str(run_dir), step))  # scored by an earlier call with this --json
         if point is None:
             run = gankit.load(checkpoint)
@@ -134,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fid-convention", choices=("tf", "pytorch", "clean"), default="tf")
     parser.add_argument("--real-n", type=int, default=None, help="training images to compare against (as gankit eval's)")
     parser.add_argument("--budget-minutes", type=float, default=None,
-                        help="scale each run's clock so that its last logged step falls at this many minutes "
-                             "(for step-budgeted runs sized to that wall-clock)")
+                        help="place each checkpoint at its share of the run's steps, the last logged step at "
+                             "this many minutes (for step-budgeted runs sized to that wall-clock; default: "
+                             "each run's own clock)")
     parser.add_argument("--plot", type=Path, default=None, help="write the curves as a PNG")
     parser.add_argument("--json", type=Path, default=None,
                         help="write the points; checkpoints it already holds (same -n and features) are not scored again")

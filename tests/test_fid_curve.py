@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from fid_curve import first_lasting_lead, logged_seconds, seconds_at  # noqa: E402
+from fid_curve import first_lasting_lead, logged_seconds, minutes_at, seconds_at  # noqa: E402
 
 
 def test_the_lead_counts_only_where_both_curves_were_scored_and_only_if_it_lasts():
@@ -27,6 +27,10 @@ def test_a_checkpoint_takes_the_time_of_the_last_training_row_at_or_before_it(tm
     logged = logged_seconds(tmp_path)
     assert logged == [(50, 5.0), (100, 11.0), (150, 20.0)]  # the evaluation row is not a training row
     assert seconds_at(100, logged) == 11.0 and seconds_at(120, logged) == 11.0 and seconds_at(10, logged) == 0.0
+    assert minutes_at(100, logged) == pytest.approx(11.0 / 60)
+    # A step budget: the axis follows the steps, not a clock that slowed while neighbours ran.
+    assert minutes_at(100, logged, budget_minutes=30.0) == pytest.approx(20.0)
+    assert minutes_at(150, logged, budget_minutes=30.0) == pytest.approx(30.0)
     (tmp_path / "metrics.jsonl").write_text(json.dumps({"step": 1, "fid": 3.0}) + "\n")
     with pytest.raises(SystemExit, match="no training rows"):
         logged_seconds(tmp_path)
