@@ -325,15 +325,18 @@ def test_stackgan_with_word_attention_trains_resumes_bit_exactly_and_draws_from_
         train(stackgan_config(1, g_text="attention"), tmp_path / "bad", progress=False)
 
 
-def test_a_spectral_discriminator_has_no_batchnorm_and_resumes_with_its_power_iteration_state(tmp_path):
-    train(stackgan_config(4, d_norm="spectral"), tmp_path / "straight", progress=False)
-    train(stackgan_config(2, d_norm="spectral"), tmp_path / "resumed", progress=False)
-    train(stackgan_config(4, d_norm="spectral"), tmp_path / "resumed", resume=True, progress=False)
+@pytest.mark.parametrize("d_norm", ["spectral", "batch"])
+def test_either_discriminator_resumes_bit_exactly_and_only_the_spectral_one_lacks_batchnorm(tmp_path, d_norm):
+    # The spectral D's state includes its power iteration's vectors; BatchNorm's its running statistics.
+    train(stackgan_config(4, d_norm=d_norm), tmp_path / "straight", progress=False)
+    train(stackgan_config(2, d_norm=d_norm), tmp_path / "resumed", progress=False)
+    train(stackgan_config(4, d_norm=d_norm), tmp_path / "resumed", resume=True, progress=False)
     assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
     D = gankit.load(tmp_path / "straight").recipe.nets["D"]
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules()) == (d_norm == "batch")
     layers = [m for m in D.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
-    assert layers and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
+    assert layers and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") == (d_norm == "spectral")
+                          for m in layers)
     with pytest.raises(Exception, match="d_norm must be one of"):
         train(stackgan_config(1, d_norm="layer"), tmp_path / "bad", progress=False)
 
@@ -360,22 +363,25 @@ def test_a_run_saved_before_the_newer_options_loads_and_resumes_with_what_it_tra
 
     from gankit.nn.stackgan import FusionGenerator
 
-    train(stackgan_config(2, d_text="joint", g_text="input", hard_mismatch=0.0), tmp_path / "old", progress=False)
+    train(stackgan_config(2, d_text="joint", g_text="input", hard_mismatch=0.0, d_norm="batch"), tmp_path / "old",
+          progress=False)
     path = tmp_path / "old" / "config.yaml"
     saved = yaml.safe_load(path.read_text())
-    for name in ("d_text", "g_text", "hard_mismatch"):
+    for name in ("d_text", "g_text", "hard_mismatch", "d_norm"):
         del saved["options"][name]  # as such a run's config was written
     path.write_text(yaml.safe_dump(saved, allow_unicode=True))
     recipe = gankit.load(tmp_path / "old").recipe  # its joint D's and input-only G's weights load
     assert not recipe.nets["D"].projection and isinstance(recipe.nets["G"].stage1.body, DCGANGenerator)
-    assert recipe.options.hard_mismatch == 0.0
+    assert recipe.options.hard_mismatch == 0.0 and recipe.options.d_norm == "batch"
     assert main(["train", "--out", str(tmp_path / "old"), "--steps", "3", "--resume", "--no-progress"]) == 0
     options = yaml.safe_load(path.read_text())["options"]
-    assert (options["d_text"], options["g_text"], options["hard_mismatch"]) == ("joint", "input", 0.0)
+    assert (options["d_text"], options["g_text"], options["hard_mismatch"], options["d_norm"]) == (
+        "joint", "input", 0.0, "batch")
     train(stackgan_config(1), tmp_path / "new", progress=False)  # a new run takes today's defaults
     recipe = gankit.load(tmp_path / "new").recipe
     assert recipe.nets["D"].projection and isinstance(recipe.nets["G"].stage1.body, FusionGenerator)
     assert recipe.options.hard_mismatch == 0.9
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in recipe.nets["D"].modules())  # spectral
 
 
 def test_the_text_matching_loss_scores_g_with_the_frozen_image_encoder_of_its_caption_encoder(tmp_path):
