@@ -12,7 +12,8 @@ For each (shape, size) of one-object ``shapes`` images, ``--batches`` batches of
 
 D runs in training mode, so BatchNorm normalises by the batch it is given, as during training
 (BatchNorm's running statistics mix real and generated batches, and eval-mode logits are not what
-G is trained against). Logits: higher is "real".
+G is trained against). A spectrally normalised D (stackgan's default) has no BatchNorm and scores
+each image alone, so its last two columns agree. Logits: higher is "real".
 """
 
 from __future__ import annotations

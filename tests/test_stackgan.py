@@ -780,12 +780,18 @@ def test_the_shipped_emoji_judge_matches_its_record():
     assert record["steps"] == rprecision.JUDGE_STEPS
 
 
-def test_the_discriminator_probe_scores_each_kind_of_object_four_ways(tmp_path, capsys):
-    train(stackgan_config(1), tmp_path / "run", progress=False)
+@pytest.mark.parametrize("d_norm", ["batch", "spectral"])
+def test_the_discriminator_probe_scores_each_kind_of_object_four_ways(tmp_path, capsys, d_norm):
+    train(stackgan_config(1, d_norm=d_norm), tmp_path / "run", progress=False)
     assert probe([str(tmp_path / "run"), "--batches", "1", "--json", str(tmp_path / "probe.json")]) == 0
     rows = json.loads((tmp_path / "probe.json").read_text())["rows"]
     assert [(row["shape"], row["size"]) for row in rows] == KINDS
-    for row in rows:  # four different inputs, four different scores, even from an untrained D
+    for row in rows:  # four different inputs, four different scores, even from an untrained D ...
         scores = [row["real"], row["empty"], row["g_in_real_batch"], row["g_batch"]]
-        assert all(math.isfinite(s) for s in scores) and len(set(scores)) == 4
+        assert all(math.isfinite(s) for s in scores) and len(set(scores[:3])) == 3
+        # ... except that a D without BatchNorm scores each image alone, whatever batch it is in.
+        if d_norm == "batch":
+            assert scores[3] not in scores[:3]
+        else:
+            assert scores[3] == pytest.approx(scores[2], rel=1e-4, abs=1e-5)
     assert "| small star |" in capsys.readouterr().out
