@@ -101,7 +101,8 @@ class StackGANOptions:
     # no BatchNorm: Miyato et al. 2018) or "batch" (StackGAN's BatchNorm). On shapes at 20,000 steps the
     # spectral D matched BatchNorm's caption accuracy with a fifth of its spread over seeds, drew each
     # caption with 2.5 times the variety and the object count right more often (three seeds); on emoji
-    # BatchNorm did better, so the stackgan-emoji preset keeps it (benchmarks/RESULTS.md).
+    # it lifted R-precision at these rates, but not beside the stackgan-emoji preset's faster D, so that
+    # preset keeps BatchNorm (benchmarks/RESULTS.md).
     d_norm: str = "spectral"
     # Stage I's upsampling: "transposed" (DCGAN's fractional-strided convolutions) or "nearest"
     # (StackGAN's code: nearest x2 upsampling + 3x3 convolution, no checkerboard).
