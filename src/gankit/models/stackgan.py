@@ -130,8 +130,8 @@ class StackGANOptions:
     # z (caption_position_spread_ratio 0.13-0.25; benchmarks/RESULTS.md). 0: off.
     mode_seeking: float = 0.0
 
-    # Runs saved before these options existed trained StackGAN's joint D, its input-only G and the
-    # previous image's caption as the wrong one (registry.read_saved_config).
+    # Runs saved before these options existed trained StackGAN's joint BatchNorm D, its input-only G
+    # and the previous image's caption as the wrong one (registry.read_saved_config).
     BEFORE_ADDED: ClassVar[dict[str, Any]] = {"d_text": "joint", "g_text": "input", "hard_mismatch": 0.0,
                                               "d_norm": "batch"}
 
