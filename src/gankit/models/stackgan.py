@@ -37,6 +37,7 @@ shows stage I's images of the same inputs, enlarged.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -110,7 +111,8 @@ class StackGANOptions:
     # How stage I's G takes the caption: "input" (StackGAN: c joins z at the input), "affine" (also
     # DF-GAN's affine transformations of c after every layer's BatchNorm, Tao et al. 2022) or "words"
     # (also AttnGAN's word attention, Xu et al. 2018: G's 8x8 and 16x16 maps attend to the per-word
-    # states of gankit's encoder, so each region can read the words of the object it draws; it lifted
+    # states of gankit's encoder, or MiniLM's per-token states, so each region can read the words of
+    # the object it draws; with gankit's encoder it lifted
     # caption accuracy on shapes from 0.37 to 0.59 at 10,000 steps, held-out pairs from 0.17 to 0.53,
     # three seeds: benchmarks/RESULTS.md).
     g_text: str = "words"
@@ -143,6 +145,16 @@ def captioned_split(name: str, language: str, size: int | None, split: str):
     data.extra["captions"] = dataset_captions.split_token_ids(name, split, language).copy()
     data.extra["caption"] = data.extra["captions"][:, 0].copy()
     return data
+
+
+def known_words_hint(known: list[str], unknown: list[str], listed: int = 60) -> str:
+    """A short vocabulary (shapes' few dozen words) in full; a long one (emoji's thousands) by the
+    known words nearest in spelling to each unknown one."""
+    if len(known) <= listed:
+        return f"Its words are: {', '.join(known)}"
+    near = {word: difflib.get_close_matches(word, known, n=5) for word in unknown}
+    hints = "; ".join(f"for {word!r}: {', '.join(matches)}" for word, matches in near.items() if matches)
+    return f"It knows {len(known):,} words" + (f"; near ones {hints}" if hints else "")
 
 
 class StackGAN(TrainLossRecipe):
@@ -205,14 +217,14 @@ class StackGAN(TrainLossRecipe):
                               f"its input only: add --set model.g_text=input (model.g_text={options.g_text} "
                               "fuses the caption into DCGAN's fractional-strided generator)")
         embed_dim = MINILM_DIM if self.minilm is not None else options.encoder_dim
-        if options.g_text == "words" and self.minilm is not None:
-            raise ConfigError("model.g_text=words attends to the per-word states of gankit's caption encoder; MiniLM "
-                              "gives one vector per caption: add --set model.g_text=affine")
         # The vocabulary (word ids are the caption input) lives in gankit's encoder, used or not.
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
         self.register_buffer("encoder_ready", torch.zeros((), dtype=torch.bool))
         self.caption_length = dataset_captions.max_words(self.dataset)
-        self.word_dim = 2 * self.encoder.rnn.hidden_size if options.g_text == "words" else 0
+        # With word attention G reads the encoder's per-word states: gankit's bidirectional GRU's, or
+        # MiniLM's last hidden state of every WordPiece token.
+        word_dim = MINILM_DIM if self.minilm is not None else 2 * self.encoder.rnn.hidden_size
+        self.word_dim = word_dim if options.g_text == "words" else 0
         for name in ("text_matching", "mode_seeking"):
             if getattr(options, name) < 0:
                 raise ConfigError(f"model.{name} is a loss weight, >= 0; got {getattr(options, name)}")
@@ -239,7 +251,8 @@ class StackGAN(TrainLossRecipe):
         (or from the cache), copied into the run; a checkpoint already holds it. Then stage II
         once stage I has seen ``stage1_kimg`` thousand real images."""
         if self.minilm is not None and not self.minilm_table_loaded:  # frozen: its embeddings, once per dataset
-            self.minilm.remember(minilm_embeddings(self.dataset, self.options.language, self.minilm))
+            self.minilm.remember(minilm_embeddings(self.dataset, self.options.language, self.minilm,
+                                                   tokens=bool(self.word_dim)))
             self.minilm_table_loaded = True
             self.encoder_ready.fill_(True)
         if not bool(self.encoder_ready):
@@ -278,13 +291,18 @@ class StackGAN(TrainLossRecipe):
 
     def read_caption(self, ids: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
         """Word ids (N, L), 0-padded -> the caption embeddings (N, encoder_dim) and, with
-        ``model.g_text=words``, the per-word states (N, L, 2 * hidden) with their attention bias (N, L):
-        0 at the words, -inf at the padding (otherwise None). One pass of the encoder, without gradients."""
-        # MiniLM reads the caption's text. Training looks its embedding up in the dataset's table
+        ``model.g_text=words``, the per-word states (N, T, word_dim) with their attention bias (N, T):
+        0 at the words, -inf at the padding (otherwise None). One pass of the encoder, without gradients.
+        MiniLM's states are those of its WordPiece tokens, so T need not be L."""
+        # MiniLM reads the caption's text. Training looks its readings up in the dataset's table
         # (computed once and cached on disk: 13 ms a caption on one core, about 9 minutes for shapes'
-        # 42,000 distinct captions, under a minute for emoji's); other captions are embedded when met.
+        # 42,000 distinct captions, under a minute for emoji's); other captions are read when met.
         if self.minilm is not None:
-            return self.minilm.encode(self.decode_caption(ids)).to(ids.device), None
+            texts = self.decode_caption(ids)
+            embedding = self.minilm.encode(texts).to(ids.device)
+            if not self.word_dim:
+                return embedding, None
+            return embedding, tuple(t.to(ids.device) for t in self.minilm.token_states(texts))
         lengths = (ids != 0).sum(1).clamp(min=1)
         with torch.no_grad():
             states = self.encoder.word_states(ids, lengths)
@@ -302,7 +320,7 @@ class StackGAN(TrainLossRecipe):
         path = {"embedding": torch.lerp(ends[:1], ends[1:], t[:, None])}
         if words is not None:
             states, bias = words
-            length = ids.shape[1]
+            length = states.shape[1]
             weight = torch.cat([(1 - t)[:, None].expand(-1, length), t[:, None].expand(-1, length)], 1)
             path["word_states"] = states.reshape(1, 2 * length, -1).expand(len(t), -1, -1)
             path["word_bias"] = bias.reshape(1, -1) + weight.log()
@@ -316,7 +334,7 @@ class StackGAN(TrainLossRecipe):
                 raise ValueError(f"a caption needs at least one word, got {text!r}")
             if unknown := vocabulary.unknown_words(text):
                 raise ValueError(f"the caption {text!r} has words this model never saw in training: "
-                                 f"{', '.join(unknown)}. Its words are: {', '.join(vocabulary.tokens[2:])}")
+                                 f"{', '.join(unknown)}. {known_words_hint(vocabulary.tokens[2:], unknown)}")
         return torch.from_numpy(dataset_captions.token_ids(self.dataset, np.array(texts), self.caption_length))
 
     def decode_caption(self, ids: torch.Tensor) -> list[str]:

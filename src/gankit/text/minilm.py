@@ -115,35 +115,69 @@ class MiniLM(nn.Module):
         self.encoder = Encoder(layers, width, heads, hidden)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(self.embeddings(ids), mask)
+        return self.pool(self.hidden_states(ids, mask), mask)
+
+    def hidden_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The last layer's state of every token (N, L, 384): what the sentence embedding averages."""
+        return self.encoder(self.embeddings(ids), mask)
+
+    @staticmethod
+    def pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         weights = mask.to(hidden.dtype)[:, :, None]
         mean = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
         return F.normalize(mean, dim=1)
 
 
 class SentenceEncoder:
-    """The packaged model and its tokeniser: ``encode(texts)`` -> (N, 384) float32, cached per text."""
+    """The packaged model and its tokeniser: ``encode(texts)`` -> (N, 384) float32 and
+    ``token_states(texts)`` -> the tokens' last hidden states, both cached per text."""
 
     def __init__(self, model: MiniLM, tokenizer):
         self.model = model.eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.cache: dict[str, torch.Tensor] = {}
+        self.tokens: dict[str, torch.Tensor] = {}  # text -> (its tokens, 384), float16
 
-    def remember(self, table: dict[str, torch.Tensor]) -> None:
-        """Take embeddings computed before (e.g. a dataset's cached table) as this encoder's own."""
-        self.cache.update(table)
+    def remember(self, table: dict[str, torch.Tensor | tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Take readings computed before (e.g. a dataset's cached table: text -> embedding, or
+        text -> (embedding, token states)) as this encoder's own."""
+        for text, reading in table.items():
+            if isinstance(reading, tuple):
+                self.cache[text], self.tokens[text] = reading
+            else:
+                self.cache[text] = reading
 
     @torch.no_grad()
-    def encode(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
-        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+    def read(self, texts: list[str], tokens: bool = False, batch_size: int = 256) -> None:
+        """Run the model on the texts not yet read (with ``tokens``: not yet read token by token)."""
+        known = self.tokens if tokens else self.cache
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
         for start in range(0, len(missing), batch_size):
             chunk = missing[start:start + batch_size]
             encoded = self.tokenizer.encode_batch(chunk)
             ids = torch.tensor([e.ids for e in encoded])
             mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.bool)
-            for text, vector in zip(chunk, self.model(ids, mask)):
+            hidden = self.model.hidden_states(ids, mask)
+            for text, vector, states, real in zip(chunk, self.model.pool(hidden, mask), hidden, mask):
                 self.cache[text] = vector
+                if tokens:  # half precision: emoji's 3,700 captions take 70 MB so, shapes' 42,000 half a GB
+                    self.tokens[text] = states[real].half()
+
+    def encode(self, texts: list[str]) -> torch.Tensor:
+        self.read(texts)
         return torch.stack([self.cache[t] for t in texts]) if texts else torch.zeros(0, DIM)
+
+    def token_states(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The texts' token states (N, L, 384), float32, zero-padded to the longest, and their attention
+        bias (N, L): 0 at tokens (the [CLS] and [SEP] marks included), -inf at the padding."""
+        self.read(texts, tokens=True)
+        rows = [self.tokens[t].float() for t in texts]
+        length = max((len(r) for r in rows), default=1)
+        states = torch.zeros(len(rows), length, DIM)
+        bias = torch.full((len(rows), length), float("-inf"))
+        for i, row in enumerate(rows):
+            states[i, :len(row)], bias[i, :len(row)] = row, 0.0
+        return states, bias
 
 
 @functools.lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ split. A run copies the weights into its own checkpoint, so sampling it never ne
 
 ``<dataset>-<language>-minilm-<digest>.pt`` holds MiniLM's embedding of every distinct caption of
 the dataset (both splits; :func:`minilm_embeddings`): computed once, as a frozen encoder's output
-needs to be, instead of once per process.
+needs to be, instead of once per process; ``...-minilm-tokens-<digest>.pt`` also its tokens' states.
 """
 
 from __future__ import annotations
@@ -32,37 +32,49 @@ MINILM_TABLE_VERSION = 1  # bump when MiniLM's reading of a caption changes
 CHUNK = 2048  # captions per progress line
 
 
-def minilm_embeddings(name: str, language: str, encoder, verbose: bool = True) -> dict[str, torch.Tensor]:
+def minilm_embeddings(name: str, language: str, encoder, verbose: bool = True,
+                      tokens: bool = False) -> dict[str, torch.Tensor | tuple[torch.Tensor, torch.Tensor]]:
     """Caption -> MiniLM embedding (384,) for every distinct caption of ``name`` in ``language``, both
     splits, each caption as the model reads it (its words joined by spaces, as decoded from word ids);
-    from the cache, or computed now with ``encoder`` (a :class:`~gankit.text.minilm.SentenceEncoder`;
-    13 ms a caption on one core) and cached."""
+    with ``tokens``, caption -> (embedding, its tokens' last hidden states (T, 384), float16), for a
+    generator that attends to the caption's words. From the cache, or computed now with ``encoder``
+    (a :class:`~gankit.text.minilm.SentenceEncoder`; 13 ms a caption on one core) and cached."""
     vocabulary, length = dataset_captions.vocabulary(name), dataset_captions.max_words(name)
     ids = [dataset_captions.split_token_ids(name, split, language).reshape(-1, length) for split in ("train", "test")]
     texts = sorted({text for rows in ids for text in vocabulary.decode(rows)})
     digest = hashlib.sha256(json.dumps({"texts": texts, "version": MINILM_TABLE_VERSION}).encode()).hexdigest()[:16]
-    path = cache_root() / "text" / f"{name}-{language}-minilm-{digest}.pt"
+    path = cache_root() / "text" / f"{name}-{language}-minilm{'-tokens' if tokens else ''}-{digest}.pt"
+
+    def table(saved):
+        return dict(zip(texts, zip(saved["vectors"], saved["tokens"]) if tokens else saved["vectors"]))
+
     if path.exists():
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
             if saved["texts"] == texts:
-                return dict(zip(texts, saved["vectors"]))
+                return table(saved)
         except Exception:  # a truncated or foreign file: compute it again
             pass
     if verbose:
-        print(f"MiniLM: embedding the {len(texts):,} distinct captions of {name} ({language}) once; "
-              f"cached in {path.parent}", file=sys.stderr)
-    chunks = []
+        print(f"MiniLM: reading the {len(texts):,} distinct captions of {name} ({language}) once"
+              f"{', token by token' if tokens else ''}; cached in {path.parent}", file=sys.stderr)
+    chunks, states = [], []
     for start in range(0, len(texts), CHUNK):
-        chunks.append(encoder.encode(texts[start:start + CHUNK]))
+        chunk = texts[start:start + CHUNK]
+        if tokens:
+            encoder.read(chunk, tokens=True)
+            states += [encoder.tokens[t] for t in chunk]
+        chunks.append(encoder.encode(chunk))
         if verbose:
             print(f"  MiniLM: {min(start + CHUNK, len(texts)):,}/{len(texts):,} captions", file=sys.stderr)
-    vectors = torch.cat(chunks) if chunks else torch.zeros(0, MINILM_DIM)
+    saved = {"texts": texts, "vectors": torch.cat(chunks) if chunks else torch.zeros(0, MINILM_DIM)}
+    if tokens:
+        saved["tokens"] = states
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save({"texts": texts, "vectors": vectors}, tmp)
+    torch.save(saved, tmp)
     os.replace(tmp, path)
-    return dict(zip(texts, vectors))
+    return table(saved)
 
 
 def new_encoder(name: str, dim: int) -> CaptionEncoder:
