@@ -325,6 +325,31 @@ def test_stackgan_with_word_attention_trains_resumes_bit_exactly_and_draws_from_
         train(stackgan_config(1, g_text="attention"), tmp_path / "bad", progress=False)
 
 
+def test_full_resolution_layers_draw_the_image_with_one_kernel_at_every_pixel(tmp_path):
+    from gankit.nn.stackgan import full_resolution_head
+
+    head = full_resolution_head(8, 3, 2).eval()
+    assert isinstance(head[0], torch.nn.Upsample) and all(m.stride == (1, 1) for m in head if hasattr(m, "stride"))
+    sprite = torch.zeros(1, 8, 16, 16)
+    sprite[0, :, 5:8, 6] = 1.0
+    shifted = sprite.roll((1, 1), (2, 3))  # one pixel of the image, an odd one
+    # After the upsampling every layer works at the image's size: the sprite moved by one pixel is
+    # drawn moved by one pixel (a stride-2 layer could only move it by two).
+    drawn, drawn_shifted = head[1:](sprite), head[1:](shifted)
+    assert torch.allclose(drawn_shifted[..., 3:13, 3:13], drawn[..., 2:12, 2:12], atol=1e-6)
+    train(stackgan_config(2, g_full_resolution=2), tmp_path / "run", progress=False)
+    recipe = gankit.load(tmp_path / "run").recipe
+    out = recipe.nets["G"].stage1.body.out
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in out)
+    assert [m.kernel_size for m in out if isinstance(m, torch.nn.Conv2d)] == [(3, 3)] * 3
+    ids = recipe.encode_text(["a small red star"])
+    with torch.no_grad():
+        images = recipe.eval().generate({"z": torch.randn(1, 8), "eps": torch.randn(1, 8), "caption": ids})
+    assert images.shape == (1, 3, 32, 32)
+    with pytest.raises(Exception, match="model.g_full_resolution is a number of layers .* model.g_text=input"):
+        train(stackgan_config(1, g_full_resolution=1, g_text="input"), tmp_path / "bad", progress=False)
+
+
 @pytest.mark.parametrize("d_norm", ["spectral", "batch"])
 def test_either_discriminator_resumes_bit_exactly_and_only_the_spectral_one_lacks_batchnorm(tmp_path, d_norm):
     # The spectral D's state includes its power iteration's vectors; BatchNorm's its running statistics.
