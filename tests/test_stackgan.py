@@ -16,7 +16,7 @@ from gankit.cli import main
 from gankit.data.shapes import load_shapes, shapes_captions
 from gankit.models.recipe import Progress, Step
 from gankit.nn.dcgan import DCGANGenerator
-from gankit.nn.stackgan import ConditioningAugmentation, kl_to_standard_normal
+from gankit.nn.stackgan import ConditioningAugmentation, TextGenerator, kl_to_standard_normal
 from gankit.noise import Noise
 from gankit.text import captions
 from gankit.text.contrastive import contrastive_loss, retrieval_accuracy, swap_accuracy, train_caption_encoder
@@ -222,12 +222,13 @@ def test_stackgans_own_upsampling_generator_draws_stage_one_without_transposed_c
     images = body(torch.randn(5, 12))
     assert images.shape == (5, 3, 32, 32) and images.abs().max() <= 1
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in body.modules())
-    train(stackgan_config(2, upsampling="nearest", g_text="input"), tmp_path / "run", progress=False)
+    train(stackgan_config(2, upsampling="nearest", g_text="input", g_full_resolution=0), tmp_path / "run", progress=False)
     run = gankit.load(tmp_path / "run")
     assert isinstance(run.recipe.nets["G"].stage1.body, UpsamplingGenerator)
     assert run.sample(2, seed=0).shape == (2, 3, 32, 32)
     with pytest.raises(Exception, match="model.upsampling must be one of transposed, nearest"):
-        train(stackgan_config(1, upsampling="bilinear", g_text="input"), tmp_path / "bad", progress=False)
+        train(stackgan_config(1, upsampling="bilinear", g_text="input", g_full_resolution=0), tmp_path / "bad",
+              progress=False)
 
 
 def test_a_text_affine_is_plain_batchnorm_at_initialisation_and_the_texts_scale_and_shift_after():
@@ -266,7 +267,7 @@ def test_stackgan_with_the_fused_generator_trains_resumes_bit_exactly_and_reacts
 
     assert torch.allclose(fused(c, c), images, atol=1e-6)
     assert not torch.allclose(fused(c, c.roll(1, 0)), images)  # the layers' affines alone carry the caption
-    with pytest.raises(Exception, match="model.upsampling=nearest is StackGAN's own generator.*add --set model.g_text=input"):
+    with pytest.raises(Exception, match="model.upsampling=nearest is StackGAN's own generator.*add --set model.g_text=input --set model.g_fu"):
         train(stackgan_config(1, g_text="affine", upsampling="nearest"), tmp_path / "bad", progress=False)
 
 
@@ -337,7 +338,7 @@ def test_full_resolution_layers_draw_the_image_with_one_kernel_at_every_pixel(tm
     # drawn moved by one pixel (a stride-2 layer could only move it by two).
     drawn, drawn_shifted = head[1:](sprite), head[1:](shifted)
     assert torch.allclose(drawn_shifted[..., 3:13, 3:13], drawn[..., 2:12, 2:12], atol=1e-6)
-    train(stackgan_config(2, g_full_resolution=2), tmp_path / "run", progress=False)
+    train(stackgan_config(2), tmp_path / "run", progress=False)  # the default: 2 layers
     recipe = gankit.load(tmp_path / "run").recipe
     out = recipe.nets["G"].stage1.body.out
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in out)
@@ -346,8 +347,14 @@ def test_full_resolution_layers_draw_the_image_with_one_kernel_at_every_pixel(tm
     with torch.no_grad():
         images = recipe.eval().generate({"z": torch.randn(1, 8), "eps": torch.randn(1, 8), "caption": ids})
     assert images.shape == (1, 3, 32, 32)
-    with pytest.raises(Exception, match="model.g_full_resolution is a number of layers .* model.g_text=input"):
-        train(stackgan_config(1, g_full_resolution=1, g_text="input"), tmp_path / "bad", progress=False)
+    with pytest.raises(Exception, match="model.g_full_resolution=2 replaces .* add --set model.g_full_resolution=0"):
+        train(stackgan_config(1, g_text="input"), tmp_path / "bad", progress=False)  # the default's 2 layers
+    with pytest.raises(Exception, match="model.g_full_resolution is a number of layers, >= 0; got -1"):
+        train(stackgan_config(1, g_full_resolution=-1), tmp_path / "bad", progress=False)
+    dcgan_head = TextGenerator(8, 16, 8, 3, 32, 8, g_text="affine", full_resolution=0).body.out
+    assert isinstance(dcgan_head[0], torch.nn.ConvTranspose2d)  # model.g_full_resolution=0: DCGAN's last layer
+    with pytest.raises(ValueError, match="g_text='input' has none to replace"):
+        TextGenerator(8, 16, 8, 3, 32, 8, g_text="input", full_resolution=1)
 
 
 @pytest.mark.parametrize("d_norm", ["spectral", "batch"])
@@ -388,16 +395,17 @@ def test_a_run_saved_before_the_newer_options_loads_and_resumes_with_what_it_tra
 
     from gankit.nn.stackgan import FusionGenerator
 
-    train(stackgan_config(2, d_text="joint", g_text="input", hard_mismatch=0.0, d_norm="batch"), tmp_path / "old",
-          progress=False)
+    train(stackgan_config(2, d_text="joint", g_text="input", hard_mismatch=0.0, d_norm="batch", g_full_resolution=0),
+          tmp_path / "old", progress=False)
     path = tmp_path / "old" / "config.yaml"
     saved = yaml.safe_load(path.read_text())
-    for name in ("d_text", "g_text", "hard_mismatch", "d_norm"):
+    for name in ("d_text", "g_text", "hard_mismatch", "d_norm", "g_full_resolution"):
         del saved["options"][name]  # as such a run's config was written
     path.write_text(yaml.safe_dump(saved, allow_unicode=True))
     recipe = gankit.load(tmp_path / "old").recipe  # its joint D's and input-only G's weights load
     assert not recipe.nets["D"].projection and isinstance(recipe.nets["G"].stage1.body, DCGANGenerator)
     assert recipe.options.hard_mismatch == 0.0 and recipe.options.d_norm == "batch"
+    assert recipe.options.g_full_resolution == 0
     assert main(["train", "--out", str(tmp_path / "old"), "--steps", "3", "--resume", "--no-progress"]) == 0
     options = yaml.safe_load(path.read_text())["options"]
     assert (options["d_text"], options["g_text"], options["hard_mismatch"], options["d_norm"]) == (
@@ -405,7 +413,7 @@ def test_a_run_saved_before_the_newer_options_loads_and_resumes_with_what_it_tra
     train(stackgan_config(1), tmp_path / "new", progress=False)  # a new run takes today's defaults
     recipe = gankit.load(tmp_path / "new").recipe
     assert recipe.nets["D"].projection and isinstance(recipe.nets["G"].stage1.body, FusionGenerator)
-    assert recipe.options.hard_mismatch == 0.9
+    assert recipe.options.hard_mismatch == 0.9 and recipe.options.g_full_resolution == 2
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in recipe.nets["D"].modules())  # spectral
 
 
@@ -640,7 +648,9 @@ def test_interpolate_walks_between_two_captions_with_each_rows_noise_fixed(tmp_p
 def test_serve_has_a_caption_box_that_reaches_the_generator(tmp_path):
     from serve_support import Server
 
-    train(stackgan_config(2), tmp_path / "runs" / "t2i", progress=False)
+    # DCGAN's last layer: after two steps the default's full-resolution layers (BatchNorm at its initial
+    # running statistics, each convolution at DCGAN's 0.02 scale) still draw every caption within one grey level.
+    train(stackgan_config(2, g_full_resolution=0), tmp_path / "runs" / "t2i", progress=False)
     server = Server(tmp_path / "runs")
     try:
         status, info = server.request("GET", "/api/run?run=t2i")

@@ -133,15 +133,16 @@ class StackGANOptions:
     mode_seeking: float = 0.0
     # How many 3x3 convolutions at the image's size draw stage I's image (after a nearest x2, in place of
     # G's last fractional-strided convolution; gankit.nn.stackgan.full_resolution_head); with g_text
-    # affine or words. On shapes 2 lifted caption accuracy at 10,000 steps from 0.61 to 0.70 (0.64 held-out
-    # pairs) and large stars from 0.2 to 0.76, one seed, at 1.56 times the step time: not yet the
-    # default, for want of seeds at its 30-minute budget (benchmarks/RESULTS.md). 0: off.
-    g_full_resolution: int = 0
+    # affine or words (0 with input). A stride-2 layer draws even and odd pixels with different kernel taps,
+    # so each small sprite was learnt once per pixel phase. On shapes, at the 30 minutes its 1.56 times
+    # slower steps buy (12,000 steps against 20,000), 2 lifted held-out pairs from 0.595 to 0.68 and
+    # large stars from 0.3 to 0.8, three seeds (benchmarks/RESULTS.md). 0: DCGAN's last layer.
+    g_full_resolution: int = 2
 
     # Runs saved before these options existed trained StackGAN's joint BatchNorm D, its input-only G
     # and the previous image's caption as the wrong one (registry.read_saved_config).
     BEFORE_ADDED: ClassVar[dict[str, Any]] = {"d_text": "joint", "g_text": "input", "hard_mismatch": 0.0,
-                                              "d_norm": "batch"}
+                                              "d_norm": "batch", "g_full_resolution": 0}
 
 
 def captioned_split(name: str, language: str, size: int | None, split: str):
@@ -220,12 +221,15 @@ class StackGAN(TrainLossRecipe):
         check_choice("model.g_text", options.g_text, G_TEXT)
         if options.g_text != "input" and options.upsampling != "transposed":
             raise ConfigError("model.upsampling=nearest is StackGAN's own generator, which takes the caption at "
-                              f"its input only: add --set model.g_text=input (model.g_text={options.g_text} "
+                              "its input only: add --set model.g_text=input --set model.g_full_resolution=0 "
+                              f"(model.g_text={options.g_text} "
                               "fuses the caption into DCGAN's fractional-strided generator)")
-        if options.g_full_resolution < 0 or (options.g_full_resolution and options.g_text == "input"):
-            raise ConfigError(f"model.g_full_resolution is a number of layers (>= 0) of the fused generator "
-                              f"(model.g_text=affine or words); got {options.g_full_resolution} with "
-                              f"model.g_text={options.g_text}")
+        if options.g_full_resolution < 0:
+            raise ConfigError(f"model.g_full_resolution is a number of layers, >= 0; got {options.g_full_resolution}")
+        if options.g_full_resolution and options.g_text == "input":
+            raise ConfigError(f"model.g_full_resolution={options.g_full_resolution} replaces the last layer of the "
+                              "fused generator (model.g_text=affine or words); StackGAN's own generator "
+                              "(model.g_text=input) keeps DCGAN's: add --set model.g_full_resolution=0")
         embed_dim = MINILM_DIM if self.minilm is not None else options.encoder_dim
         # The vocabulary (word ids are the caption input) lives in gankit's encoder, used or not.
         self.encoder = new_encoder(self.dataset, options.encoder_dim).requires_grad_(False)
