@@ -135,8 +135,8 @@ class StackGANOptions:
     # G's last fractional-strided convolution; gankit.nn.stackgan.full_resolution_head); with g_text
     # affine or words (0 with input). A stride-2 layer draws even and odd pixels with different kernel taps,
     # so each small sprite was learnt once per pixel phase. On shapes, at the 30 minutes its 1.56 times
-    # slower steps buy (12,000 steps against 20,000), 2 lifted held-out pairs from 0.595 to 0.68 and
-    # large stars from 0.3 to 0.8, three seeds (benchmarks/RESULTS.md). 0: DCGAN's last layer.
+    # slower steps buy (12,000 steps against 20,000), 2 lifted held-out pairs from 0.595 to 0.663 and
+    # large stars from 0.26-0.42 to 0.78, three seeds (benchmarks/RESULTS.md). 0: DCGAN's last layer.
     g_full_resolution: int = 2
 
     # Runs saved before these options existed trained StackGAN's joint BatchNorm D, its input-only G

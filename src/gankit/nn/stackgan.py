@@ -134,7 +134,7 @@ def full_resolution_head(width: int, channels: int, layers: int) -> nn.Sequentia
     kernel, so a small sprite (shapes' 9-pixel star is one fixed 31-pixel pattern wherever it sits)
     must be learnt once per pixel phase; convolutions at the image's size draw it with one kernel
     everywhere (the aliasing StyleGAN3 removes, Karras et al. 2021). On shapes two layers drew large stars
-    right 0.78 of the time instead of 0.3, at equal training time (benchmarks/RESULTS.md).
+    right 0.78 of the time instead of 0.26-0.42, at equal training time (benchmarks/RESULTS.md).
     """
     body: list[nn.Module] = [nn.Upsample(scale_factor=2, mode="nearest")]
     for _ in range(layers):
