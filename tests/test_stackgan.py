@@ -353,6 +353,8 @@ def test_full_resolution_layers_draw_the_image_with_one_kernel_at_every_pixel(tm
         train(stackgan_config(1, g_full_resolution=-1), tmp_path / "bad", progress=False)
     dcgan_head = TextGenerator(8, 16, 8, 3, 32, 8, g_text="affine", full_resolution=0).body.out
     assert isinstance(dcgan_head[0], torch.nn.ConvTranspose2d)  # model.g_full_resolution=0: DCGAN's last layer
+    with pytest.raises(ValueError, match="layers is a number of 3x3 convolutions at the image's size, >= 0; got -1"):
+        full_resolution_head(8, 3, -1)  # not silently a head with none
     with pytest.raises(ValueError, match="g_text='input' has none to replace"):
         TextGenerator(8, 16, 8, 3, 32, 8, g_text="input", full_resolution=1)
 

@@ -136,6 +136,8 @@ def full_resolution_head(width: int, channels: int, layers: int) -> nn.Sequentia
     everywhere (the aliasing StyleGAN3 removes, Karras et al. 2021). On shapes two layers drew large stars
     right 0.78 of the time instead of 0.26-0.42, at equal training time (benchmarks/RESULTS.md).
     """
+    if layers < 0:
+        raise ValueError(f"layers is a number of 3x3 convolutions at the image's size, >= 0; got {layers}")
     body: list[nn.Module] = [nn.Upsample(scale_factor=2, mode="nearest")]
     for _ in range(layers):
         body += conv_bn_relu(width, width)
