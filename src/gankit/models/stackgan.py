@@ -72,7 +72,9 @@ class StackGANOptions:
     condition_dim: int = 128  # the dimension of c, StackGAN's N_g
     augmentation: bool = True  # conditioning augmentation; False: c = mu(e), no KL (the ablation)
     kl_weight: float = 2.0  # weight of KL(N(mu, sigma^2) || N(0, I)), averaged over elements
-    mismatch: float = 0.5  # weight of (real image, wrong caption) among D's fakes; 0: not matching-aware
+    # Weight of (real image, wrong caption) among D's fakes; 0: not matching-aware. On shapes, with today's G
+    # and projection D, 0 is behind early and level at the 30 minutes (seed 0; benchmarks/RESULTS.md).
+    mismatch: float = 0.5
     # The wrong caption: 0 takes the previous image's; T in (0, 1) the most similar caption in the batch
     # whose embedding's cosine with the image's own is below T, so that paraphrases and captions of the
     # same attributes (on shapes: cosine 0.94-1.0 with gankit's encoder) are never counted as wrong.
@@ -136,7 +138,8 @@ class StackGANOptions:
     # affine or words (0 with input). A stride-2 layer draws even and odd pixels with different kernel taps,
     # so each small sprite was learnt once per pixel phase. On shapes, at the 30 minutes its 1.56 times
     # slower steps buy (12,000 steps against 20,000), 2 lifted held-out pairs from 0.595 to 0.663 and
-    # large stars from 0.26-0.42 to 0.78, three seeds (benchmarks/RESULTS.md). 0: DCGAN's last layer.
+    # large stars from 0.26-0.42 to 0.78, three seeds; in their own 30 minutes one layer reached 0.579 and three
+    # 0.619 on held-out pairs against two's 0.696 (seed 0; benchmarks/RESULTS.md). 0: DCGAN's last layer.
     g_full_resolution: int = 2
 
     # Runs saved before these options existed trained StackGAN's joint BatchNorm D, its input-only G
