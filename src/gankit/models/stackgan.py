@@ -73,7 +73,7 @@ class StackGANOptions:
     augmentation: bool = True  # conditioning augmentation; False: c = mu(e), no KL (the ablation)
     kl_weight: float = 2.0  # weight of KL(N(mu, sigma^2) || N(0, I)), averaged over elements
     # Weight of (real image, wrong caption) among D's fakes; 0: not matching-aware. On shapes, with today's G
-    # and projection D, 0 is behind early and level at the 30 minutes (seed 0; benchmarks/RESULTS.md).
+    # and projection D, 0 is behind early and level at the 30 minutes (three seeds; benchmarks/RESULTS.md).
     mismatch: float = 0.5
     # The wrong caption: 0 takes the previous image's; T in (0, 1) the most similar caption in the batch
     # whose embedding's cosine with the image's own is below T, so that paraphrases and captions of the
